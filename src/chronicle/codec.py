@@ -1,0 +1,59 @@
+"""The native JSON shape of an event, encoded once with orjson and reused by every reader."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import orjson
+
+from chronicle import models
+from chronicle.timefmt import format_ms
+
+
+def native_event(event: models.Event) -> dict[str, Any]:
+    """The canonical event as the native API shows it (camelCase, RFC 3339 times)."""
+    body: dict[str, Any] = {
+        "id": event.id,
+        "seq": event.seq,
+        "tenantId": event.tenant_id,
+        "eventType": event.event_type,
+        "tags": list(event.tags),
+        "value": event.value,
+        "payload": native_payload(event),
+        "occurredAt": format_ms(event.occurred_at),
+        "receivedAt": format_ms(event.received_at),
+        "actorId": event.actor_id,
+        "actorType": event.actor_type,
+        "resourceType": event.resource_type,
+        "resourceId": event.resource_id,
+        "correlationId": event.correlation_id,
+        "causationId": event.causation_id,
+        "parentIds": list(event.parent_ids),
+        "outcome": event.outcome,
+        "metadata": event.metadata,
+        "source": event.source,
+    }
+    if event.attributes:
+        body["attributes"] = event.attributes
+    if event.payload_bytes is not None:
+        body["payloadBase64"] = base64.b64encode(event.payload_bytes).decode()
+    return body
+
+
+def native_payload(event: models.Event) -> Any:
+    """An opaque (Consul) payload reads as its text when it is UTF-8, else ``null``.
+
+    The exact bytes are always in ``payloadBase64``.
+    """
+    if event.payload_bytes is None:
+        return event.payload
+    try:
+        return event.payload_bytes.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def encode_native(event: models.Event) -> bytes:
+    """``native_event`` as JSON bytes."""
+    return orjson.dumps(native_event(event))

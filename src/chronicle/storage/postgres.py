@@ -1,0 +1,217 @@
+"""PostgresStore: the production backend. asyncpg, LISTEN/NOTIFY, commit-ordered seq numbers.
+
+PostgreSQL hands out sequence values at insert time, not commit time, so with several writers
+a reader tailing ``seq > cursor`` could pass an event that commits late with a lower number.
+Chronicle therefore allocates seq numbers by updating the single ``chronicle_head`` row, whose
+row lock is held until commit (https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-ROWS).
+The next writer, in this process or another, waits for that lock, so it both allocates higher
+numbers and commits later: seq order is commit order. Group commit keeps the lock cheap: one
+transaction carries every request queued in a process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+
+from chronicle import errors, models
+from chronicle.storage import grouping, migrate
+from chronicle.storage.base import AppendRequest, Capabilities
+from chronicle.storage.rows import EVENT_COLUMNS, event_from_row, event_row, meta_rows, tag_rows
+from chronicle.storage.sqlbase import Row, SQLStore
+from chronicle.storage.watch import HeadWatch
+from chronicle.timefmt import now_ms
+
+log = logging.getLogger("chronicle.storage.postgres")
+
+CHANNEL = "chronicle_events"
+_MIGRATION_LOCK = 0x43_68_72_6F_6E  # "Chron": serializes schema changes between processes
+# Column types of EVENT_COLUMNS, in order, for the unnest() arrays.
+_EVENT_TYPES = ("bigint", *["text"] * 6, "bytea", "bigint", "bigint", *["text"] * 11)
+_INSERT_EVENTS = (
+    f"INSERT INTO events ({EVENT_COLUMNS}) SELECT * FROM unnest("
+    + ", ".join(f"${i}::{t}[]" for i, t in enumerate(_EVENT_TYPES, 1))
+    + ")"
+)
+_INSERT_TAGS = (
+    "INSERT INTO event_tags (tenant_id, tag, occurred_at, seq) "
+    "SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])"
+)
+_INSERT_META = (
+    "INSERT INTO event_meta (tenant_id, ns, key, kind, vtext, vnum, seq) SELECT * FROM "
+    "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::bigint[])"
+)
+_UPSERT_COUNTS = (
+    "INSERT INTO event_counts (tenant_id, dim, bucket, key1, key2, total, successes, failures) "
+    "SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], "
+    "$6::bigint[], $7::bigint[], $8::bigint[]) "
+    "ON CONFLICT (tenant_id, dim, bucket, key1, key2) DO UPDATE SET "
+    "total = event_counts.total + EXCLUDED.total, "
+    "successes = event_counts.successes + EXCLUDED.successes, "
+    "failures = event_counts.failures + EXCLUDED.failures"
+)
+_FIND_EXISTING = (
+    f"SELECT {', '.join('e.' + c.strip() for c in EVENT_COLUMNS.split(','))} FROM events e "
+    "JOIN unnest($1::text[], $2::text[]) AS k(tenant_id, id) "
+    "ON e.tenant_id = k.tenant_id AND e.id = k.id"
+)
+
+
+class PostgresStore(SQLStore):
+    """Events in PostgreSQL; any number of ``serve`` processes may share the database."""
+
+    style = "numeric"
+
+    def __init__(self, url: str, *, pool_size: int = 10, safety_poll: float = 1.0) -> None:
+        super().__init__()
+        self.url = url
+        self.capabilities = Capabilities(name="postgres", native_notifications=True)
+        self._pool_size = pool_size
+        self._safety_poll = safety_poll
+        self._pool: asyncpg.Pool | None = None
+        self._listener: asyncpg.Connection | None = None
+        self._watch = HeadWatch()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def open(self) -> None:
+        try:
+            await self._migrate()
+            self._pool = await asyncpg.create_pool(self.url, min_size=2, max_size=self._pool_size)
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise errors.StorageError(f"PostgreSQL: {exc}") from exc
+        self._watch.advance(await self.head())
+        await self._listen()
+        self._committer.start()
+        self._tasks.append(asyncio.create_task(self._safety_net(), name="chronicle-pg-poll"))
+        log.info("opened PostgreSQL store")
+
+    async def _migrate(self) -> None:
+        conn = await asyncpg.connect(self.url)
+        try:
+            await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
+            await conn.execute(migrate.VERSION_TABLE)
+            applied = {r[0] for r in await conn.fetch("SELECT version FROM chronicle_schema")}
+            for m in migrate.pending("postgres", applied):
+                log.info("applying migration %04d_%s", m.version, m.name)
+                async with conn.transaction():
+                    await conn.execute(m.sql)
+                    await conn.execute(
+                        "INSERT INTO chronicle_schema (version, name, applied_at) "
+                        "VALUES ($1, $2, now()::text)",
+                        m.version,
+                        m.name,
+                    )
+        finally:
+            with contextlib.suppress(Exception):
+                await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
+            await conn.close()
+
+    async def _listen(self) -> None:
+        self._listener = await asyncpg.connect(self.url)
+        await self._listener.add_listener(CHANNEL, self._on_notify)
+
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        with contextlib.suppress(ValueError):
+            self._watch.advance(int(payload))
+
+    async def _safety_net(self) -> None:
+        # The table is the source of truth: a notification lost with a dropped connection
+        # delays delivery by at most one poll, it never loses an event.
+        while True:
+            await asyncio.sleep(self._safety_poll)
+            try:
+                self._watch.advance(await self.head())
+                if self._listener is None or self._listener.is_closed():
+                    await self._listen()
+            except (OSError, errors.StorageError, asyncpg.PostgresError) as exc:
+                log.warning("PostgreSQL change watch failed: %s", exc)
+
+    async def aclose(self) -> None:
+        await self._committer.aclose()
+        for task in self._tasks:
+            task.cancel()
+        if self._listener is not None and not self._listener.is_closed():
+            await self._listener.close()
+        if self._pool is not None:
+            await self._pool.close()
+
+    async def ping(self) -> None:
+        await self._fetch("SELECT 1", [])
+
+    async def wait_for_new(self, after: int, timeout: float) -> int:
+        return await self._watch.wait_past(after, timeout)
+
+    def _require_pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise errors.StorageError("the store is not open")
+        return self._pool
+
+    async def _fetch(self, sql: str, params: Sequence[Any]) -> list[Row]:
+        try:
+            async with self._require_pool().acquire() as conn:
+                return list(await conn.fetch(sql, *params))
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise errors.StorageError(f"PostgreSQL: {exc}") from exc
+
+    async def _execute(self, sql: str, params: Sequence[Any]) -> int:
+        try:
+            async with self._require_pool().acquire() as conn:
+                status = await conn.execute(sql, *params)
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise errors.StorageError(f"PostgreSQL: {exc}") from exc
+        last = status.rsplit(" ", 1)[-1]
+        return int(last) if last.isdigit() else 0
+
+    async def _commit_group(self, requests: list[AppendRequest]) -> list[list[models.Written]]:
+        try:
+            async with self._require_pool().acquire() as conn, conn.transaction():
+                plan = await self._write_group(conn, requests)
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise errors.StorageError(f"PostgreSQL: {exc}") from exc
+        if plan.inserts:
+            self._watch.advance(plan.inserts[-1].seq)
+        return plan.results
+
+    async def _write_group(
+        self, conn: asyncpg.Connection, requests: list[AppendRequest]
+    ) -> grouping.GroupPlan:
+        # Taking the head row lock first also makes the duplicate-id check race-free.
+        await conn.execute("SELECT seq FROM chronicle_head WHERE id = 1 FOR UPDATE")
+        existing = await _find_existing(conn, grouping.client_keys(requests))
+        needed = grouping.inserts_needed(requests, existing)
+        last = await conn.fetchval(
+            "UPDATE chronicle_head SET seq = seq + $1 WHERE id = 1 RETURNING seq", needed
+        )
+        plan = grouping.plan_group(requests, existing, last - needed + 1, now_ms())
+        if plan.deletes:
+            seqs = [e.seq for e in plan.deletes]
+            for table in ("events", "event_tags", "event_meta"):
+                await conn.execute(f"DELETE FROM {table} WHERE seq = ANY($1::bigint[])", seqs)
+        await _insert_columns(conn, _INSERT_EVENTS, [event_row(e) for e in plan.inserts])
+        await _insert_columns(conn, _INSERT_TAGS, [r for e in plan.inserts for r in tag_rows(e)])
+        await _insert_columns(conn, _INSERT_META, [r for e in plan.inserts for r in meta_rows(e)])
+        await _insert_columns(conn, _UPSERT_COUNTS, plan.counts.rows())
+        if plan.inserts:
+            # Delivered only when (and if) the transaction commits.
+            await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, str(last))
+        return plan
+
+
+async def _insert_columns(conn: asyncpg.Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    if rows:
+        await conn.execute(sql, *(list(column) for column in zip(*rows, strict=True)))
+
+
+async def _find_existing(
+    conn: asyncpg.Connection, keys: list[grouping.EventKey]
+) -> dict[grouping.EventKey, models.Event]:
+    if not keys:
+        return {}
+    rows = await conn.fetch(_FIND_EXISTING, [k[0] for k in keys], [k[1] for k in keys])
+    events = (event_from_row(r) for r in rows)
+    return {(e.tenant_id, e.id): e for e in events}
