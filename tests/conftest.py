@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -157,6 +158,8 @@ class Server:
             "CHRONICLE_DATABASE_URL": database_url,
             **(env or {}),
         }
+        # A file, not a pipe: a chatty server must never block on a full pipe.
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server; closed in stop()
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -171,7 +174,7 @@ class Server:
                 "warning",
             ],
             env=environment,
-            stdout=subprocess.PIPE,
+            stdout=self.log,
             stderr=subprocess.STDOUT,
         )
         self._wait_ready()
@@ -180,8 +183,7 @@ class Server:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                output = self.process.stdout.read().decode() if self.process.stdout else ""
-                raise RuntimeError(f"chronicle serve exited early:\n{output}")
+                raise RuntimeError(f"chronicle serve exited early:\n{self.output()}")
             try:
                 if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
                     return
@@ -191,6 +193,10 @@ class Server:
         self.stop()
         raise RuntimeError("chronicle serve did not become ready in 30 s")
 
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -199,6 +205,7 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self.log.close()
 
 
 @pytest.fixture

@@ -64,6 +64,7 @@ class LiveBus:
         self._watch = HeadWatch()
         self._tasks: list[asyncio.Task[None]] = []
         self.closing = False
+        self.followers = 0
         self.revoked: set[str] = set()
         self._revocation_listeners: list[Callable[[str], None]] = []
 

@@ -31,7 +31,7 @@ class EventService:
     def __init__(self, store: EventStore, settings: Settings) -> None:
         self.store = store
         self.settings = settings
-        self.bus = LiveBus(store)
+        self.bus = LiveBus(store, window=settings.live_window)
         self._key_cache: dict[str, tuple[auth.Principal | None, float]] = {}
         self.bus.on_revocation(self._forget_key)
 
@@ -125,18 +125,22 @@ class EventService:
         """
         cursor = self.bus.head if after is None else after
         last_sent = time.monotonic()
-        while not self._stream_over(key_id):
-            found, cursor = await self.bus.read(tenant_id, query, cursor)
-            if found:
-                last_sent = time.monotonic()
-                yield Tick(found, found[-1].event.seq)
-                continue
-            remaining = heartbeat - (time.monotonic() - last_sent)
-            if remaining <= 0:
-                last_sent = time.monotonic()
-                yield Tick([], cursor)
-                continue
-            await self.bus.wait(cursor, remaining)
+        self.bus.followers += 1
+        try:
+            while not self._stream_over(key_id):
+                found, cursor = await self.bus.read(tenant_id, query, cursor)
+                if found:
+                    last_sent = time.monotonic()
+                    yield Tick(found, found[-1].event.seq)
+                    continue
+                remaining = heartbeat - (time.monotonic() - last_sent)
+                if remaining <= 0:
+                    last_sent = time.monotonic()
+                    yield Tick([], cursor)
+                    continue
+                await self.bus.wait(cursor, remaining)
+        finally:
+            self.bus.followers -= 1
 
     def _stream_over(self, key_id: str | None) -> bool:
         return self.bus.closing or (key_id is not None and key_id in self.bus.revoked)

@@ -34,6 +34,7 @@ class Settings:
     upload_max_bytes: int = 10 * 1024 * 1024
     sqlite_synchronous: str = "FULL"
     key_cache_seconds: float = 30.0
+    live_window: int = 20_000
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

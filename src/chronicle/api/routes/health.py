@@ -26,5 +26,10 @@ async def readyz(service: ServiceDep) -> Response:
     except errors.StorageError as exc:
         return json_response({"status": "unavailable", "detail": str(exc)}, 503)
     return json_response(
-        {"status": "ok", "backend": service.store.capabilities.name, "head": service.bus.head}
+        {
+            "status": "ok",
+            "backend": service.store.capabilities.name,
+            "head": service.bus.head,
+            "streams": service.bus.followers,
+        }
     )
