@@ -194,6 +194,8 @@ class Server:
         raise RuntimeError("chronicle serve did not become ready in 30 s")
 
     def output(self) -> str:
+        if self.log.closed:
+            return self._captured
         self.log.seek(0)
         return self.log.read().decode(errors="replace")
 
@@ -205,7 +207,9 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        self.log.close()
+        if not self.log.closed:
+            self._captured = self.output()
+            self.log.close()
 
 
 @pytest.fixture
