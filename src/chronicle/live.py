@@ -70,6 +70,7 @@ class LiveBus:
 
     async def start(self) -> None:
         """Start following from the current head."""
+        self.store.on_commit(self._take_local)
         self.head = self._floor = await self.store.head()
         self._watch.advance(self.head)
         self._tasks = [
@@ -117,14 +118,38 @@ class LiveBus:
                 log.exception("live bus failed to read new events; retrying")
                 await asyncio.sleep(0.5)
 
+    def _take_local(self, events: list[models.Event]) -> None:
+        # This process's own commits need no read back when they directly follow the head
+        # (seq numbers of one commit are consecutive); otherwise _follow reads the gap.
+        if not events or events[0].seq != self.head + 1:
+            return
+        for event in events:
+            self._seqs.append(event.seq)
+            self._items.append(LiveEvent(event))
+        self.head = events[-1].seq
+        self._trim()
+        self._watch.advance(self.head)
+
     async def _catch_up(self, target: int) -> None:
+        if self.followers == 0:
+            # Nobody streams here: skip reading; a later reader older than the window
+            # is served from the store.
+            self._seqs.clear()
+            self._items.clear()
+            self.head = self._floor = target
+            self._watch.advance(target)
+            return
         while self.head < target:
             batch = await self.store.read_after(self.head, target, self._fetch_batch)
-            for event in batch:
-                self._seqs.append(event.seq)
-                self._items.append(LiveEvent(event))
             full = len(batch) == self._fetch_batch
-            self.head = batch[-1].seq if full else target
+            # This process's commits may have been taken meanwhile (_take_local).
+            for event in batch:
+                if event.seq > self.head:
+                    self._seqs.append(event.seq)
+                    self._items.append(LiveEvent(event))
+                    self.head = event.seq
+            if not full:
+                self.head = max(self.head, target)
             self._trim()
             self._watch.advance(self.head)
 

@@ -35,6 +35,7 @@ class Settings:
     sqlite_synchronous: str = "FULL"
     key_cache_seconds: float = 30.0
     live_window: int = 20_000
+    telemetry: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -55,6 +56,8 @@ class Settings:
 
 def _coerce(kind: Any, raw: str) -> Any:
     text = str(kind)
+    if text.startswith("bool"):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
     if "tuple" in text:
         return _env_list(raw)
     if text.startswith("int"):

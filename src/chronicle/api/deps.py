@@ -24,8 +24,17 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-ServiceDep = Annotated[EventService, Depends(get_service)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+async def _service(request: Request) -> EventService:
+    # Dependencies are async on purpose: FastAPI runs sync ones in a thread pool.
+    return get_service(request)
+
+
+async def _settings(request: Request) -> Settings:
+    return get_settings(request)
+
+
+ServiceDep = Annotated[EventService, Depends(_service)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
 
 
 async def authenticate(request: Request, service: ServiceDep) -> auth.Principal:
@@ -34,6 +43,16 @@ async def authenticate(request: Request, service: ServiceDep) -> auth.Principal:
         return await service.authenticate(key_from(request))
     except errors.Unauthenticated as exc:
         raise HTTPException(401, str(exc), headers={"WWW-Authenticate": "Bearer"}) from exc
+
+
+async def authorize(request: Request, *scopes: str) -> auth.Principal:
+    """``authenticate`` and the scope check in one call, for hot paths that skip the
+    dependency machinery (it costs a fifth of a small request's time)."""
+    service: EventService = request.app.state.service
+    principal = await authenticate(request, service)
+    if not principal.allows(*scopes):
+        raise HTTPException(403, f"this key lacks the scope {' or '.join(scopes)}")
+    return principal
 
 
 def require(*scopes: str) -> object:

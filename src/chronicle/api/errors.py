@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from chronicle import errors
 from chronicle.api.http import BodyTooLarge, json_response
@@ -33,8 +34,15 @@ def status_of(exc: errors.ChronicleError) -> int:
     return 500
 
 
-def install(app: FastAPI, dialects: Sequence[Dialect]) -> None:
-    """Register handlers that pick the error shape by the request's path."""
+ExceptionRenderer = Callable[[Request, Exception], Awaitable[Response]]
+
+
+def install(app: FastAPI, dialects: Sequence[Dialect]) -> ExceptionRenderer:
+    """Register handlers that pick the error shape by the request's path.
+
+    Returns:
+        A function rendering any handled exception as these handlers do (for the fast path).
+    """
 
     def dialect_for(request: Request) -> Dialect | None:
         path = request.url.path
@@ -78,10 +86,26 @@ def install(app: FastAPI, dialects: Sequence[Dialect]) -> None:
     async def on_too_large(request: Request, exc: Exception) -> Response:
         return respond(request, 413, str(exc))
 
-    app.add_exception_handler(RequestValidationError, on_validation)
-    app.add_exception_handler(HTTPException, on_http)
-    app.add_exception_handler(errors.ChronicleError, on_core)
-    app.add_exception_handler(BodyTooLarge, on_too_large)
+    async def on_disconnect(request: Request, exc: Exception) -> Response:
+        return Response(status_code=400)
+
+    handlers: dict[type[Exception], ExceptionRenderer] = {
+        ClientDisconnect: on_disconnect,
+        RequestValidationError: on_validation,
+        HTTPException: on_http,
+        errors.ChronicleError: on_core,
+        BodyTooLarge: on_too_large,
+    }
+    for kind, handler in handlers.items():
+        app.add_exception_handler(kind, handler)
+
+    async def render(request: Request, exc: Exception) -> Response:
+        for kind, handler in handlers.items():
+            if isinstance(exc, kind):
+                return await handler(request, exc)
+        raise exc
+
+    return render
 
 
 def _summary(problems: Any) -> str:

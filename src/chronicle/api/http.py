@@ -28,6 +28,8 @@ async def read_body(request: Request, limit: int) -> bytes:
         raise BodyTooLarge(limit)
     chunks = []
     size = 0
+    # A client that hangs up mid-body raises starlette's ClientDisconnect, answered quietly
+    # by the app's handler (there is nobody left to answer).
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from chronicle import models
@@ -63,6 +64,9 @@ class EventStore(Protocol):
 
     async def head(self) -> int:
         """The highest committed seq."""
+
+    def on_commit(self, listener: Callable[[list[models.Event]], None]) -> None:
+        """Call ``listener(events)`` with the events this process commits, just after commit."""
 
     async def wait_for_new(self, after: int, timeout: float) -> int:
         """Return the head once it passes ``after`` (or after ``timeout`` seconds)."""

@@ -174,6 +174,7 @@ class PostgresStore(SQLStore):
         except (OSError, asyncpg.PostgresError) as exc:
             raise errors.StorageError(f"PostgreSQL: {exc}") from exc
         if plan.inserts:
+            self._committed(plan.inserts)
             self._watch.advance(plan.inserts[-1].seq)
         return plan.results
 

@@ -183,7 +183,7 @@ def kept_count_plan(q: models.EventQuery) -> tuple[str, str | None, str | None] 
         q.seq_after,
         q.seq_upto,
     )
-    if any(v for v in unanswerable if v is not None and v != ()):
+    if any(v is not None and v != () for v in unanswerable):
         return None
     fields = {
         "e": q.event_type,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
@@ -27,6 +27,14 @@ class SQLStore(ABC):
 
     def __init__(self) -> None:
         self._committer = GroupCommitter(self._commit_group)
+        self._commit_listeners: list[Callable[[list[models.Event]], None]] = []
+
+    def on_commit(self, listener: Callable[[list[models.Event]], None]) -> None:
+        self._commit_listeners.append(listener)
+
+    def _committed(self, events: list[models.Event]) -> None:
+        for listener in self._commit_listeners:
+            listener(events)
 
     @abstractmethod
     async def _fetch(self, sql: str, params: Sequence[Any]) -> list[Row]:

@@ -187,6 +187,7 @@ class SQLiteStore(SQLStore):
     async def _commit_group(self, requests: list[AppendRequest]) -> list[list[models.Written]]:
         plan = await self._on_writer(lambda: self._commit_group_sync(requests))
         if plan.inserts:
+            self._committed(plan.inserts)
             self._watch.advance(plan.inserts[-1].seq)
         return plan.results
 

@@ -13,7 +13,9 @@ from pydantic import ValidationError
 
 from chronicle import codec, cursors, errors, models
 from chronicle.api import schemas
-from chronicle.api.deps import Reader, ServiceDep, SettingsDep, Writer
+from chronicle.api.deps import Reader, ServiceDep, authorize
+from chronicle.service import EventService
+from chronicle.settings import Settings
 from chronicle.api.http import json_response, read_body
 from chronicle.timefmt import parse_time
 
@@ -37,7 +39,7 @@ def _time_param(name: str, text: str | None) -> int | None:
         raise invalid(("query", name), "Input should be an RFC 3339 date-time", "datetime_parsing") from exc
 
 
-def time_range(
+async def time_range(
     from_: Annotated[
         str | None, Query(alias="from", max_length=64, description="occurredAt ≥ this (RFC 3339)")
     ] = None,
@@ -64,7 +66,7 @@ def _meta_filters(request: Request) -> tuple[models.MetaFilter, ...]:
     return tuple(found)
 
 
-def event_filters(
+async def event_filters(
     request: Request,
     times: TimeRange,
     event_type: Text = None,
@@ -101,14 +103,7 @@ Filters = Annotated[models.EventQuery, Depends(event_filters)]
 class Paging:
     """``limit``, ``offset`` and ``cursor`` as seed 002 defines them, plus the keyset cursor."""
 
-    def __init__(
-        self,
-        limit: Annotated[int, Query(ge=1, le=100)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
-        cursor: Annotated[
-            str | None, Query(max_length=200, description="nextCursor of the previous page")
-        ] = None,
-    ) -> None:
+    def __init__(self, limit: int, offset: int, cursor: str | None) -> None:
         self.limit = limit
         self.offset = offset
         self.cursor = cursor
@@ -137,7 +132,18 @@ class Paging:
         }
 
 
-PagingDep = Annotated[Paging, Depends()]
+async def paging(
+    limit: Annotated[int, Query(ge=1, le=100)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="nextCursor of the previous page")
+    ] = None,
+) -> Paging:
+    """The paging parameters (an async dependency: sync ones cost a thread hop per request)."""
+    return Paging(limit, offset, cursor)
+
+
+PagingDep = Annotated[Paging, Depends(paging)]
 
 
 @router.post(
@@ -166,10 +172,20 @@ PagingDep = Annotated[Paging, Depends()]
         }
     },
 )
-async def create_events(
-    request: Request, principal: Writer, service: ServiceDep, settings: SettingsDep
-) -> Response:
-    """Record events. Re-sending an existing ``id`` returns the stored event (safe retries)."""
+async def create_events(request: Request) -> Response:
+    """Record events. Re-sending an existing ``id`` returns the stored event (safe retries).
+
+    Needs the ``events:write`` scope. (Served by ``api.fastpath`` ahead of the router; this route
+    documents it and serves it when the fast path is not installed.)
+    """
+    return await record_events(request)
+
+
+async def record_events(request: Request) -> Response:
+    """The create handler itself, shared by the route and the fast path."""
+    principal = await authorize(request, "events:write")
+    service: EventService = request.app.state.service
+    settings: Settings = request.app.state.settings
     data = _parse_json(await read_body(request, settings.max_body_bytes))
     if isinstance(data, dict):
         written = await service.record(principal.tenant_id, [_validate(data, ("body",)).to_new_event()])
