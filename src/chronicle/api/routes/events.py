@@ -14,9 +14,9 @@ from pydantic import ValidationError
 from chronicle import codec, cursors, errors, models
 from chronicle.api import schemas
 from chronicle.api.deps import Reader, ServiceDep, authorize
+from chronicle.api.http import json_response, read_body
 from chronicle.service import EventService
 from chronicle.settings import Settings
-from chronicle.api.http import json_response, read_body
 from chronicle.timefmt import parse_time
 
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
