@@ -57,11 +57,6 @@ class ListParams:
             seq_upto=self.until_id,
         )
 
-    @property
-    def matches_nothing(self) -> bool:
-        """``until_id=0``: ids (seqs) start at 1, so no event can match."""
-        return self.until_id == 0
-
     def page_request(self) -> models.PageRequest:
         """Newest first by id (seq), offset paging with an exact total for ``meta``."""
         offset = min((self.page - 1) * self.per_page, MAX_OFFSET)

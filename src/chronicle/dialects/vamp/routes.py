@@ -16,6 +16,7 @@ from chronicle.settings import Settings
 from chronicle.timefmt import now_ms
 
 PREFIX = "/vamp/api/v1/events"
+NO_BODY = object()
 
 
 def build_router() -> APIRouter:
@@ -58,7 +59,7 @@ async def create_event(request: Request, service: ServiceDep, settings: Settings
     principal = await _authorize(request, service, "events:write")
     body = await _body(request, settings)
     try:
-        new = translate.to_new_events(body)
+        new = translate.to_new_events(None if body is NO_BODY else body)
     except VampInputError as exc:
         raise HTTPException(400, exc.message) from exc
     written = await service.record(principal.tenant_id, new)
@@ -103,6 +104,10 @@ async def stream_events(request: Request, service: ServiceDep, settings: Setting
         after = streaming.resume_position(request.headers.get("last-event-id"), None)
     except ValueError as exc:
         raise HTTPException(400, "Last-Event-ID must be a non-negative integer.") from exc
+    if after is None:
+        # Pin the start now, before the response begins: a client that publishes as soon as
+        # the stream is open must see its event.
+        after = await service.head()
     only_filters = models.EventQuery(tags=query.tags, event_type=query.event_type)
     ticks = service.follow(
         principal.tenant_id,
@@ -132,10 +137,10 @@ async def _authorize(request: Request, service: EventService, scope: str) -> aut
 
 
 async def _body(request: Request, settings: Settings) -> object:
-    """The parsed body; ``None`` when it is blank."""
+    """The parsed body; ``NO_BODY`` when it is blank."""
     raw = await read_body(request, min(settings.max_body_bytes, wire.MAX_BODY))
     if not raw.strip():
-        return None
+        return NO_BODY
     try:
         return wire.parse_body(raw, request.headers.get("content-type"))
     except VampInputError as exc:
@@ -147,7 +152,7 @@ async def _query(request: Request, settings: Settings) -> VampQuery:
     else ``tag`` and ``type`` from the query string."""
     body = await _body(request, settings)
     try:
-        if body is None:
+        if body is NO_BODY:
             params = request.query_params
             return translate.query_from_params(params.getlist("tag"), params.get("type"))
         return translate.to_query(body, now_ms())

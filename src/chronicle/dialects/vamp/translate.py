@@ -163,7 +163,7 @@ def _scalar_text(raw: Any) -> str | None:
 
 
 def _event_time(raw: Any) -> int:
-    text = _scalar_text(raw)
+    text = _scalar_text(raw) or orjson.dumps(raw).decode()
     try:
         if not isinstance(raw, str) or len(raw) > 64:
             raise ValueError(raw)
@@ -241,7 +241,8 @@ def _aggregator(raw: Any) -> str:
         raise VampInputError(f"Unsupported aggregator: {kind}.")
     field = raw.get("field")
     if field is not None and field != "value":
-        raise VampInputError(f"Unsupported aggregator field: {_scalar_text(field) or field!r}.")
+        shown = _scalar_text(field) or orjson.dumps(field).decode()
+        raise VampInputError(f"Unsupported aggregator field: {shown}.")
     return kind
 
 
@@ -269,20 +270,21 @@ def _number(text: str) -> float | None:
 
 # -- Elasticsearch date math (what Vamp handed its range bounds to) ------------------------------
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MATH_STEP = re.compile(r"([+-])(\d{1,9})([yMwdhHms])|/([yMwdhHms])")
 
 
 def _bound(raw: Any, now: int, *, round_up: bool) -> int:
     """A range bound in ms: an ISO time, epoch millis, ``now``, or date math (``now-1d/d``,
     ``2017-01-01||+1M``). Rounding follows Elasticsearch: ``gt``/``lte`` round up, others down."""
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        return raw
     text = raw.strip() if isinstance(raw, str) else None
     try:
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            return _epoch_ms(raw)
         if text is None or len(text) > 64:
             raise ValueError(raw)
         if text.isdigit():
-            return int(text)
+            return _epoch_ms(int(text))
         if text.startswith("now"):
             anchor, math_part = now, text[3:]
         elif "||" in text:
@@ -292,11 +294,18 @@ def _bound(raw: Any, now: int, *, round_up: bool) -> int:
             return parse_time(text)
         return _apply_math(anchor, math_part, round_up)
     except (ValueError, OverflowError) as exc:
-        raise VampInputError(f"Event timestamp cannot be parsed: '{_scalar_text(raw) or raw}'.") from exc
+        shown = _scalar_text(raw) or orjson.dumps(raw).decode()
+        raise VampInputError(f"Event timestamp cannot be parsed: '{shown}'.") from exc
+
+
+def _epoch_ms(number: int) -> int:
+    if abs(number) > _MAX_OFFSET:
+        raise ValueError(number)
+    return number
 
 
 def _apply_math(anchor: int, steps: str, round_up: bool) -> int:
-    moment = datetime.fromtimestamp(anchor / 1000, tz=UTC)
+    moment = _EPOCH + timedelta(milliseconds=anchor)
     position = 0
     while position < len(steps):
         match = _MATH_STEP.match(steps, position)
@@ -308,7 +317,7 @@ def _apply_math(anchor: int, steps: str, round_up: bool) -> int:
             moment = _round(moment, rounding, round_up)
         else:
             moment = _shift(moment, int(amount) * (1 if sign == "+" else -1), unit)
-    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
 
 
 def _shift(moment: datetime, amount: int, unit: str) -> datetime:
