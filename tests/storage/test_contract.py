@@ -26,9 +26,7 @@ async def test_seqs_follow_commit_order_for_a_tailing_reader_with_two_writing_st
     done = asyncio.Event()
 
     async def write(target, prefix):
-        pending = [
-            target.append(AppendRequest("t", [new(id=f"{prefix}{i}")])) for i in range(total // 2)
-        ]
+        pending = [target.append(AppendRequest("t", [new(id=f"{prefix}{i}")])) for i in range(total // 2)]
         for chunk in range(0, len(pending), 20):
             await asyncio.gather(*pending[chunk : chunk + 20])
 
@@ -37,7 +35,9 @@ async def test_seqs_follow_commit_order_for_a_tailing_reader_with_two_writing_st
         while True:
             finished = done.is_set()
             page = await store.read(
-                "t", models.EventQuery(seq_after=cursor), models.PageRequest(order="seq_asc", limit=50, with_total=False)
+                "t",
+                models.EventQuery(seq_after=cursor),
+                models.PageRequest(order="seq_asc", limit=50, with_total=False),
             )
             seen.extend(e.seq for e in page.events)
             if page.events:
@@ -51,7 +51,12 @@ async def test_seqs_follow_commit_order_for_a_tailing_reader_with_two_writing_st
     done.set()
     seen = await reader
     await other.aclose()
-    every = [e.seq for e in (await store.read("t", models.EventQuery(), models.PageRequest(order="seq_asc", limit=total + 1))).events]
+    every = [
+        e.seq
+        for e in (
+            await store.read("t", models.EventQuery(), models.PageRequest(order="seq_asc", limit=total + 1))
+        ).events
+    ]
     assert len(every) == total
     assert seen == every
 
@@ -112,7 +117,7 @@ async def test_reopening_applies_no_migration_twice(store, database_url):
     await again.open()
     await again.aclose()
     backend = store.capabilities.name
-    rows = await store._fetch("SELECT version FROM chronicle_schema ORDER BY version", [])  # noqa: SLF001
+    rows = await store._fetch("SELECT version FROM chronicle_schema ORDER BY version", [])
     assert [r[0] for r in rows] == [m.version for m in migrations(backend)]
 
 
@@ -127,7 +132,9 @@ def _random_event(rng, i):
         resource_id=rng.choice([None, "1", "2"]),
         correlation_id=rng.choice([None, "run"]),
         occurred_at=1_700_000_000_000 + rng.randint(0, 10) * 1000,
-        metadata=rng.choice([{}, {"n": rng.randint(0, 3)}, {"n": "2"}, {"b": rng.random() < 0.5}, {"s": "x"}]),
+        metadata=rng.choice(
+            [{}, {"n": rng.randint(0, 3)}, {"n": "2"}, {"b": rng.random() < 0.5}, {"s": "x"}]
+        ),
     )
 
 

@@ -63,7 +63,7 @@ def to_new_event(body: Any, now: int, *, path: str = "") -> Ingested:
         Rejected: a required field is missing or invalid (or the body is not an object).
     """
     if not isinstance(body, dict):
-        raise Rejected(_label(path, "value") + " must be an object" if path else "body must be a JSON object")
+        raise Rejected(f"{path} must be an object" if path else "body must be a JSON object")
     event_id = _required_string(body, "eventId", MAX_ID, path)
     event_type = body.get("eventType")
     if event_type is None:
