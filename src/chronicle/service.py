@@ -142,6 +142,11 @@ class EventService:
         finally:
             self.bus.followers -= 1
 
+    @property
+    def closing(self) -> bool:
+        """Whether the service is shutting down (long-polls should answer now)."""
+        return self.bus.closing
+
     def _stream_over(self, key_id: str | None) -> bool:
         return self.bus.closing or (key_id is not None and key_id in self.bus.revoked)
 

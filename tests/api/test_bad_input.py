@@ -76,6 +76,8 @@ async def test_a_50_mb_body_is_refused_with_413(app_client):
         ({"cursor": "garbage!"}, ["query", "cursor"]),
         ({"meta.bad key!": "1"}, ["query", "meta.bad key!"]),
         ({"event_type": "x" * 300}, ["query", "event_type"]),
+        ({"event_type": "a\x00b"}, ["query", "event_type"]),
+        ({"tag": "a\x00"}, ["query", "tag"]),
     ],
 )
 async def test_bad_query_parameters_are_422_in_fastapi_shape(app_client, params, loc):
@@ -96,3 +98,9 @@ async def test_hostile_filter_values_are_data_not_sql(app_client):
             assert body["total"] == 1, (params, body)
             assert body["events"][0]["eventType"] == text
     assert (await app_client.get("/api/v1/events")).json()["total"] == len(hostile)
+
+
+async def test_nul_in_a_path_is_simply_not_found(app_client):
+    assert (await app_client.get("/api/v1/events/a%00b")).status_code == 404
+    body = (await app_client.get("/api/v1/events/correlation/a%00b")).json()
+    assert body["total"] == 0

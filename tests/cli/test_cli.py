@@ -17,14 +17,27 @@ def run(database_url):
     runner = CliRunner()
 
     def invoke(*args: str):
-        result = runner.invoke(cli, [*args[:2], "--db", database_url, *args[2:]] if len(args) >= 2 else list(args))
+        result = runner.invoke(
+            cli, [*args[:2], "--db", database_url, *args[2:]] if len(args) >= 2 else list(args)
+        )
         return result
 
     return invoke
 
 
 def test_keys_create_list_revoke_on_the_database(run):
-    created = run("keys", "create", "--name", "ci", "--tenant", "acme", "--scope", "events:read", "--scope", "events:write")
+    created = run(
+        "keys",
+        "create",
+        "--name",
+        "ci",
+        "--tenant",
+        "acme",
+        "--scope",
+        "events:read",
+        "--scope",
+        "events:write",
+    )
     assert created.exit_code == 0, created.output
     secret = created.stdout.strip().splitlines()[-1]
     assert secret.startswith("chr_")
@@ -68,8 +81,15 @@ def test_help_names_every_option_and_its_environment_variable():
     for command in ("serve", "keys", "db"):
         assert command in top.output
     serve_help = runner.invoke(cli, ["serve", "--help"]).output
-    for text in ("--db", "CHRONICLE_DATABASE_URL", "--workers", "CHRONICLE_WORKERS", "--port", "CHRONICLE_ADMIN_KEY",
-                 "CHRONICLE_ANONYMOUS_TENANT"):
+    for text in (
+        "--db",
+        "CHRONICLE_DATABASE_URL",
+        "--workers",
+        "CHRONICLE_WORKERS",
+        "--port",
+        "CHRONICLE_ADMIN_KEY",
+        "CHRONICLE_ANONYMOUS_TENANT",
+    ):
         assert text in serve_help
     assert "CHRONICLE_DATABASE_URL" in runner.invoke(cli, ["keys", "create", "--help"]).output
     assert all(name.startswith("CHRONICLE_") for name in SETTING_NAMES)

@@ -48,6 +48,15 @@ class Params:
         return ", ".join(self(v) for v in values)
 
 
+def matches_nothing(q: models.EventQuery) -> bool:
+    """Whether a text filter holds NUL, which no stored text can (PostgreSQL cannot even
+    compare it), so the answer is empty without asking the database."""
+    texts: list[object] = [getattr(q, name) for name in _FIELDS]
+    texts += [q.actor_id_not, *q.event_types, *q.tags, *q.ids]
+    texts += [x for f in q.meta for x in (f.key, f.value)]
+    return any(isinstance(t, str) and "\x00" in t for t in texts)
+
+
 def conditions(tenant_id: str, q: models.EventQuery, p: Params) -> list[str]:
     """WHERE conditions (ANDed) over ``events e`` for a tenant and a query."""
     where = [f"e.tenant_id = {p(tenant_id)}"]

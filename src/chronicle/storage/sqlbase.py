@@ -57,6 +57,8 @@ class SQLStore(ABC):
         return await self._committer.submit(request)
 
     async def get(self, tenant_id: str, event_id: str) -> models.Event | None:
+        if "\x00" in event_id:
+            return None
         rows = await self._fetch(
             f"SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = {self._ph(1)} AND id = {self._ph(2)}",
             [tenant_id, event_id],
@@ -64,6 +66,8 @@ class SQLStore(ABC):
         return event_from_row(rows[0]) if rows else None
 
     async def read(self, tenant_id: str, query: models.EventQuery, page: models.PageRequest) -> models.Page:
+        if querying.matches_nothing(query):
+            return models.Page(events=[], total=0 if page.with_total else None, has_next=False, next=None)
         sql, params = querying.page_sql(tenant_id, query, page, self.style)
         rows = await self._fetch(sql, params)
         events = [event_from_row(r) for r in rows[: page.limit]]
@@ -142,6 +146,8 @@ class SQLStore(ABC):
         return sorted(stats, key=lambda s: (-s.total, s.actor_id or "", s.actor_type or ""))
 
     async def values(self, tenant_id: str, query: models.EventQuery) -> list[str]:
+        if querying.matches_nothing(query):
+            return []
         sql, params = querying.values_sql(tenant_id, query, self.style)
         return [r[0] for r in await self._fetch(sql, params)]
 

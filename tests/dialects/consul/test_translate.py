@@ -257,6 +257,24 @@ def test_good_filters_pass(filters):
     translate.check_filters(filters)
 
 
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("", "Missing name"),
+        ("n" * 257, "Invalid name: at most 256 characters"),
+        ("a\x00b", "Invalid name: must not contain NUL characters"),
+    ],
+)
+def test_bad_names_are_refused(name, message):
+    with pytest.raises(translate.FireError, match=f"^{message}$"):
+        translate.check_name(name)
+
+
+@pytest.mark.parametrize("name", ["deploy", "_rexec", "a/b c", "é" * 256])
+def test_good_names_pass(name):
+    translate.check_name(name)
+
+
 def test_fire_maps_to_a_canonical_event():
     new = translate.to_new_event("deploy", b"\x00\xff", {"node": "web", "service": "", "tag": ""}, "the-id")
     assert new == models.NewEvent(

@@ -81,6 +81,9 @@ async def event_filters(
 ) -> models.EventQuery:
     """The list filters shared by the list and the stream (``meta.KEY=VALUE`` included)."""
     tags = tuple(tag or ())
+    for name, value in request.query_params.multi_items():
+        if "\x00" in name or "\x00" in value:
+            raise invalid(("query", name), "must not contain NUL characters")
     if len(tags) > schemas.MAX_TAGS:
         raise invalid(("query", "tag"), f"at most {schemas.MAX_TAGS} tags")
     return models.EventQuery(

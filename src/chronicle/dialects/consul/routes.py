@@ -10,14 +10,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from chronicle import auth, errors, models
-from chronicle.api.deps import get_service, get_settings
 from chronicle.api.http import BodyTooLarge, key_from, read_body
 from chronicle.dialects.consul import translate
 from chronicle.service import EventService
+from chronicle.settings import Settings
 
 FIRE_METHODS = ("OPTIONS", "PUT")
 LIST_METHODS = ("OPTIONS", "GET")
 NOT_FOUND = "Invalid URL path: not a recognized HTTP API endpoint\n"
+_DISCONNECT_CHECK = 5.0
 _OTHER = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 
 
@@ -73,12 +74,9 @@ async def fire(request: Request) -> Response:
     name: str = request.path_params.get("name", "")
     try:
         service, principal = await _principal(request, "events:write")
-        if not name:
-            raise ConsulError(400, "Missing name")
-        if len(name) > translate.MAX_NAME:
-            raise ConsulError(400, f"Invalid name: at most {translate.MAX_NAME} characters")
-        filters = {key: request.query_params.get(key, "") for key, _ in translate.FILTERS}
+        filters = {key: _query(request, key) for key, _ in translate.FILTERS}
         try:
+            translate.check_name(name)
             translate.check_filters(filters)
         except translate.FireError as exc:
             raise ConsulError(400, str(exc)) from exc
@@ -97,18 +95,19 @@ async def list_events(request: Request) -> Response:
         service, principal = await _principal(request, "events:read")
     except ConsulError as exc:
         return text(exc.status, str(exc), exc.headers)
-    limit = get_settings(request).consul_list_limit
-    query = models.EventQuery(event_type=request.query_params.get("name") or None)
+    limit = _settings(request).consul_list_limit
+    query = translate.list_query(_query(request, "name"))
     deadline = time.monotonic() + wait
     head = await service.head()  # read before the query: later commits all have a higher seq
     events, current = await _newest(service, principal.tenant_id, query, limit)
     # No index (or 0) answers at once. Otherwise sleep until something commits anywhere; only
     # a new event this query matches can change the last event, so only then list again.
-    while index and current == index and not service.bus.closing:
+    while index and current == index and not service.closing:
         remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        if remaining <= 0 or await request.is_disconnected():
             break
-        seen = await service.wait_for_change(head, remaining)
+        # Wake now and then to notice a client that gave up (a watch holds many of these).
+        seen = await service.wait_for_change(head, min(remaining, _DISCONNECT_CHECK))
         if seen > head and await _matching_after(service, principal.tenant_id, query, head):
             events, current = await _newest(service, principal.tenant_id, query, limit)
         head = seen
@@ -118,21 +117,22 @@ async def list_events(request: Request) -> Response:
 
 def _blocking_params(request: Request) -> tuple[float, int]:
     """``wait`` (checked first, as the agent does) and ``index``; empty values count as absent."""
-    params = request.query_params
     try:
-        wait = translate.effective_wait(params.get("wait") or None)
+        wait = translate.effective_wait(_query(request, "wait") or None)
     except ValueError as exc:
         raise ConsulError(400, "Invalid wait time") from exc
     try:
-        index = translate.parse_index(params.get("index") or "0")
+        index = translate.parse_index(_query(request, "index") or "0")
     except ValueError as exc:
         raise ConsulError(400, "Invalid index") from exc
     return wait, index
 
 
 async def _newest(
-    service: EventService, tenant_id: str, query: models.EventQuery, limit: int
+    service: EventService, tenant_id: str, query: models.EventQuery | None, limit: int
 ) -> tuple[list[models.Event], int]:
+    if query is None:
+        return [], translate.list_index([])
     page = await service.query(
         tenant_id, query, models.PageRequest(order="seq_desc", limit=limit, with_total=False)
     )
@@ -140,14 +140,18 @@ async def _newest(
     return events, translate.list_index(events)
 
 
-async def _matching_after(service: EventService, tenant_id: str, query: models.EventQuery, seq: int) -> bool:
+async def _matching_after(
+    service: EventService, tenant_id: str, query: models.EventQuery | None, seq: int
+) -> bool:
+    if query is None:
+        return False
     request = models.PageRequest(order="seq_asc", limit=1, with_total=False)
     page = await service.query(tenant_id, replace(query, seq_after=seq), request)
     return bool(page.events)
 
 
 async def _principal(request: Request, scope: str) -> tuple[EventService, auth.Principal]:
-    service = get_service(request)
+    service: EventService = request.app.state.service
     secret = key_from(request, headers=("x-consul-token",), query=("token",))
     try:
         principal = await service.authenticate(secret)
@@ -159,12 +163,23 @@ async def _principal(request: Request, scope: str) -> tuple[EventService, auth.P
 
 
 async def _payload(request: Request) -> bytes:
-    limit = get_settings(request).consul_max_payload
+    limit = _settings(request).consul_max_payload
     try:
         return await read_body(request, limit)
     except BodyTooLarge as exc:
         message = f"error broadcasting event: user event exceeds configured limit of {limit} bytes"
         raise ConsulError(413, message) from exc
+
+
+def _query(request: Request, key: str) -> str:
+    """A query parameter as Go's ``Query().Get``: the first value if repeated, else ``""``."""
+    values = request.query_params.getlist(key)
+    return values[0] if values else ""
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings  # what chronicle.api.deps.get_settings reads
+    return settings
 
 
 def _json(request: Request, body: object, headers: dict[str, str] | None = None) -> Response:

@@ -48,16 +48,33 @@ def new_event_id() -> str:
     return str(uuid.uuid4())
 
 
+def check_name(name: str) -> None:
+    """A user event's name: required (the agent's check), and storable by every backend.
+
+    Raises:
+        FireError: empty, over 256 characters, or holding a NUL (PostgreSQL text cannot).
+    """
+    if not name:
+        raise FireError("Missing name")
+    if len(name) > MAX_NAME:
+        raise FireError(f"Invalid name: at most {MAX_NAME} characters")
+    if "\x00" in name:
+        raise FireError("Invalid name: must not contain NUL characters")
+
+
 def check_filters(filters: dict[str, str]) -> None:
     """Consul's ``validateUserEventParams``: order of checks and messages as the agent's.
 
     Raises:
-        FireError: ``tag`` without ``service``, or a filter that is not a regular expression.
+        FireError: ``tag`` without ``service``, or a filter that is not a regular expression
+            (or holds a NUL, which PostgreSQL text cannot store).
     """
     if filters.get("tag") and not filters.get("service"):
         raise FireError("Cannot provide tag filter without service filter")
     for name, _ in FILTERS:
         pattern = filters.get(name)
+        if pattern and "\x00" in pattern:
+            raise FireError(f"Invalid {name} filter: must not contain NUL characters")
         if pattern:
             problem = regexp_problem(pattern)
             if problem:
@@ -78,6 +95,16 @@ def regexp_problem(pattern: str) -> str | None:
     except re.error as exc:
         return f"{exc.msg}: `{pattern}`"
     return None
+
+
+def list_query(name: str | None) -> models.EventQuery | None:
+    """The query for ``?name=`` (exact match); ``None`` if no stored event can match it.
+
+    Names never hold a NUL (``check_name``), and PostgreSQL cannot even compare one.
+    """
+    if name and "\x00" in name:
+        return None
+    return models.EventQuery(event_type=name or None)
 
 
 def to_new_event(name: str, body: bytes, filters: dict[str, str], event_id: str) -> models.NewEvent:
