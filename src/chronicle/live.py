@@ -65,6 +65,8 @@ class LiveBus:
         self._tasks: list[asyncio.Task[None]] = []
         self.closing = False
         self.followers = 0
+        self._memo: dict[tuple[str, models.EventQuery, int], list[LiveEvent]] = {}
+        self._memo_head = -1
         self.revoked: set[str] = set()
         self._revocation_listeners: list[Callable[[str], None]] = []
 
@@ -184,14 +186,27 @@ class LiveBus:
     ) -> tuple[list[LiveEvent], int]:
         """Matching events with ``seq > after`` and the cursor to continue from."""
         if after >= self._floor:
+            return self._read_window(tenant_id, query, after), max(after, self.head)
+        return await self._read_store(tenant_id, query, after, limit)
+
+    def _read_window(self, tenant_id: str, query: models.EventQuery, after: int) -> list[LiveEvent]:
+        # Followers with the same tenant and filter wake together at the same cursor: filter
+        # once per head for all of them (fan-out must coalesce, see PERFORMANCE.md).
+        key = (tenant_id, query, after)
+        if self._memo_head != self.head:
+            self._memo.clear()
+            self._memo_head = self.head
+        found = self._memo.get(key)
+        if found is None:
             start = bisect.bisect_right(self._seqs, after)
             found = [
                 item
                 for item in self._items[start:]
                 if item.event.tenant_id == tenant_id and matches(query, item.event)
             ]
-            return found, max(after, self.head)
-        return await self._read_store(tenant_id, query, after, limit)
+            if len(self._memo) < 10_000:
+                self._memo[key] = found
+        return found
 
     async def _read_store(
         self, tenant_id: str, query: models.EventQuery, after: int, limit: int

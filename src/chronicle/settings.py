@@ -36,6 +36,7 @@ class Settings:
     key_cache_seconds: float = 30.0
     live_window: int = 20_000
     telemetry: bool = False
+    shutdown_grace_seconds: float = 5.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from chronicle import __version__
 from chronicle.api import errors as api_errors
 from chronicle.api import schemas
-from chronicle.api.fastpath import FastIngest
+from chronicle.api.fastpath import ChronicleApp
 from chronicle.api.routes import events, health, keys, stream
 from chronicle.dialects import load_dialects
 from chronicle.service import EventService
@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         await service.aclose()
 
-    app = FastAPI(
+    app = ChronicleApp(
         title="Chronicle",
         version=__version__,
         summary="One event store; the native API and the Consul, Vamp, Roboflow and Tines event APIs.",
@@ -50,10 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.service = service
     app.state.settings = settings
     app.state.dialects = dialects
-    render_error = api_errors.install(app, dialects)
-    app.add_middleware(
-        FastIngest, path="/api/v1/events", handler=events.record_events, render_error=render_error
-    )
+    app.render_error = api_errors.install(app, dialects)
+    app.fast_routes = {("POST", "/api/v1/events"): events.record_events}
     app.include_router(health.router)
     app.include_router(keys.router)
     app.include_router(stream.router)

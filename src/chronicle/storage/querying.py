@@ -167,6 +167,21 @@ def count_sql(tenant_id: str, q: models.EventQuery, style: ParamStyle) -> tuple[
     return f"SELECT COUNT(*) FROM events e WHERE {' AND '.join(conditions(tenant_id, q, p))}", p.values
 
 
+def tag_count_sql(tenant_id: str, q: models.EventQuery, style: ParamStyle) -> tuple[str, list[Any]] | None:
+    """COUNT of a filter on one tag (and optionally ``occurredAt``), from the tag index alone."""
+    if len(q.tags) != 1 or q.occurred_from_exclusive or q.occurred_to_inclusive:
+        return None
+    if q != models.EventQuery(tags=q.tags, occurred_from=q.occurred_from, occurred_to=q.occurred_to):
+        return None
+    p = Params(style)
+    where = [f"t.tenant_id = {p(tenant_id)}", f"t.tag = {p(q.tags[0])}"]
+    if q.occurred_from is not None:
+        where.append(f"t.occurred_at >= {p(q.occurred_from)}")
+    if q.occurred_to is not None:
+        where.append(f"t.occurred_at < {p(q.occurred_to)}")
+    return f"SELECT COUNT(*) FROM event_tags t WHERE {' AND '.join(where)}", p.values
+
+
 def values_sql(tenant_id: str, q: models.EventQuery, style: ParamStyle) -> tuple[str, list[Any]]:
     """SELECT of the ``value`` column of matching events."""
     p = Params(style)

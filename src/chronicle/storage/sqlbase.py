@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -69,10 +70,14 @@ class SQLStore(ABC):
         if querying.matches_nothing(query):
             return models.Page(events=[], total=0 if page.with_total else None, has_next=False, next=None)
         sql, params = querying.page_sql(tenant_id, query, page, self.style)
-        rows = await self._fetch(sql, params)
+        total: int | None = None
+        if page.with_total:
+            # Independent reads on separate connections: run them side by side.
+            rows, total = await asyncio.gather(self._fetch(sql, params), self._total(tenant_id, query))
+        else:
+            rows = await self._fetch(sql, params)
         events = [event_from_row(r) for r in rows[: page.limit]]
         has_next = len(rows) > page.limit
-        total = await self._total(tenant_id, query) if page.with_total else None
         last = events[-1] if events else None
         following = models.Keyset(page.order, last.occurred_at, last.seq) if has_next and last else None
         return models.Page(events=events, total=total, has_next=has_next, next=following)
@@ -81,6 +86,9 @@ class SQLStore(ABC):
         plan = querying.kept_count_plan(query)
         if plan is None:
             sql, params = querying.count_sql(tenant_id, query, self.style)
+            tagged = querying.tag_count_sql(tenant_id, query, self.style)
+            if tagged is not None:
+                sql, params = tagged
             return int((await self._fetch(sql, params))[0][0])
         dim, key1, key2 = plan
         counts = await self._kept_counts(tenant_id, dim, key1, key2, query.occurred_from, query.occurred_to)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 
-from chronicle import codec, streaming
+from chronicle import codec, models, streaming
 from chronicle.api.deps import Reader, ServiceDep, SettingsDep
 from chronicle.api.routes.events import Filters, invalid
 from chronicle.live import LiveEvent
@@ -15,9 +15,13 @@ from chronicle.live import LiveEvent
 router = APIRouter(prefix="/api/v1/events", tags=["events"])
 
 
+def _native_frame(event: models.Event) -> bytes:
+    return streaming.frame(codec.encode_native(event), seq=event.seq)
+
+
 def _render(item: LiveEvent) -> bytes:
-    data = item.encoded("native", codec.encode_native)
-    return streaming.frame(data, seq=item.event.seq)
+    # The whole frame is cached on the event: built once, written to every subscriber.
+    return item.encoded("native-frame", _native_frame)
 
 
 @router.get(

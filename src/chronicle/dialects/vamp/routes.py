@@ -120,10 +120,14 @@ async def stream_events(request: Request, service: ServiceDep, settings: Setting
     return StreamingResponse(body, media_type=streaming.MEDIA_TYPE, headers=streaming.HEADERS)
 
 
+def _vamp_frame(event: models.Event) -> bytes:
+    name = event.event_type.replace("\r", " ").replace("\n", " ")
+    return streaming.frame(translate.encode_event(event), seq=event.seq, event=name)
+
+
 def _render(item: LiveEvent) -> bytes:
-    data = item.encoded("vamp", translate.encode_event)
-    name = item.event.event_type.replace("\r", " ").replace("\n", " ")
-    return streaming.frame(data, seq=item.event.seq, event=name)
+    # Built once per event, shared by every Vamp subscriber.
+    return item.encoded("vamp-frame", _vamp_frame)
 
 
 async def _authorize(request: Request, service: EventService, scope: str) -> auth.Principal:
