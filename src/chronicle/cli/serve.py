@@ -80,7 +80,7 @@ def serve(database_url: str | None, host: str, port: int, workers: int, log_leve
         port=port,
         workers=workers,
         log_level=log_level,
-        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_seconds)),
         proxy_headers=True,
     )
 

@@ -22,7 +22,7 @@ import asyncpg
 from chronicle import errors, models
 from chronicle.storage import grouping, migrate
 from chronicle.storage.base import AppendRequest, Capabilities
-from chronicle.storage.rows import EVENT_COLUMNS, event_from_row, event_row, meta_rows, tag_rows
+from chronicle.storage.rows import EVENT_COLUMNS, event_from_row, event_row, meta_keys, meta_rows, tag_rows
 from chronicle.storage.sqlbase import Row, SQLStore
 from chronicle.storage.watch import HeadWatch
 from chronicle.timefmt import now_ms
@@ -33,28 +33,51 @@ CHANNEL = "chronicle_events"
 _MIGRATION_LOCK = 0x43_68_72_6F_6E  # "Chron": serializes schema changes between processes
 # Column types of EVENT_COLUMNS, in order, for the unnest() arrays.
 _EVENT_TYPES = ("bigint", *["text"] * 6, "bytea", "bigint", "bigint", *["text"] * 11)
-_INSERT_EVENTS = (
-    f"INSERT INTO events ({EVENT_COLUMNS}) SELECT * FROM unnest("
-    + ", ".join(f"${i}::{t}[]" for i, t in enumerate(_EVENT_TYPES, 1))
-    + ")"
+_EVENT_COLUMNS = ", ".join(f"${i}::{t}[]" for i, t in enumerate(_EVENT_TYPES, 1))
+# Every insert of a group, and its notification, in one statement: one round trip instead of
+# five. (Data-modifying CTEs all run, whether or not the outer query reads them.)
+_WRITE_GROUP = f"""
+WITH new_events AS (
+    INSERT INTO events ({EVENT_COLUMNS}) SELECT * FROM unnest({_EVENT_COLUMNS})
+), new_tags AS (
+    INSERT INTO event_tags (tenant_id, tag, occurred_at, seq)
+    SELECT * FROM unnest($22::text[], $23::text[], $24::bigint[], $25::bigint[])
+), new_meta AS (
+    INSERT INTO event_meta (tenant_id, ns, key, kind, vtext, vnum, seq)
+    SELECT * FROM unnest($26::text[], $27::text[], $28::text[], $29::text[], $30::text[],
+                         $31::float8[], $32::bigint[])
+), counted AS (
+    INSERT INTO event_counts (tenant_id, dim, bucket, key1, key2, total, successes, failures)
+    SELECT * FROM unnest($33::text[], $34::text[], $35::bigint[], $36::text[], $37::text[],
+                         $38::bigint[], $39::bigint[], $40::bigint[])
+    ON CONFLICT (tenant_id, dim, bucket, key1, key2) DO UPDATE SET
+        total = event_counts.total + EXCLUDED.total,
+        successes = event_counts.successes + EXCLUDED.successes,
+        failures = event_counts.failures + EXCLUDED.failures
 )
-_INSERT_TAGS = (
-    "INSERT INTO event_tags (tenant_id, tag, occurred_at, seq) "
-    "SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])"
+SELECT pg_notify($41, $42)
+"""
+# Replaced versions (Roboflow's overwrite) are deleted by the full keys of their side rows,
+# compared with "=" so the planner can use the typed partial indexes of event_meta.
+_DELETE_REPLACED = """
+WITH gone_events AS (
+    DELETE FROM events WHERE seq = ANY($1::bigint[])
+), gone_tags AS (
+    DELETE FROM event_tags t USING unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[])
+        AS d(tenant_id, tag, occurred_at, seq)
+    WHERE t.tenant_id = d.tenant_id AND t.tag = d.tag AND t.occurred_at = d.occurred_at
+      AND t.seq = d.seq
+), gone_text AS (
+    DELETE FROM event_meta m USING unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[])
+        AS d(tenant_id, ns, key, vtext, seq)
+    WHERE m.tenant_id = d.tenant_id AND m.ns = d.ns AND m.key = d.key AND m.vtext = d.vtext
+      AND m.seq = d.seq
 )
-_INSERT_META = (
-    "INSERT INTO event_meta (tenant_id, ns, key, kind, vtext, vnum, seq) SELECT * FROM "
-    "unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::bigint[])"
-)
-_UPSERT_COUNTS = (
-    "INSERT INTO event_counts (tenant_id, dim, bucket, key1, key2, total, successes, failures) "
-    "SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], "
-    "$6::bigint[], $7::bigint[], $8::bigint[]) "
-    "ON CONFLICT (tenant_id, dim, bucket, key1, key2) DO UPDATE SET "
-    "total = event_counts.total + EXCLUDED.total, "
-    "successes = event_counts.successes + EXCLUDED.successes, "
-    "failures = event_counts.failures + EXCLUDED.failures"
-)
+DELETE FROM event_meta m USING unnest($11::text[], $12::text[], $13::text[], $14::float8[], $15::bigint[])
+    AS d(tenant_id, ns, key, vnum, seq)
+WHERE m.tenant_id = d.tenant_id AND m.ns = d.ns AND m.key = d.key AND m.vnum = d.vnum
+  AND m.seq = d.seq
+"""
 _FIND_EXISTING = (
     f"SELECT {', '.join('e.' + c.strip() for c in EVENT_COLUMNS.split(','))} FROM events e "
     "JOIN unnest($1::text[], $2::text[]) AS k(tenant_id, id) "
@@ -181,31 +204,43 @@ class PostgresStore(SQLStore):
     async def _write_group(
         self, conn: asyncpg.Connection, requests: list[AppendRequest]
     ) -> grouping.GroupPlan:
-        # Taking the head row lock first also makes the duplicate-id check race-free.
-        await conn.execute("SELECT seq FROM chronicle_head WHERE id = 1 FOR UPDATE")
-        existing = await _find_existing(conn, grouping.client_keys(requests))
+        keys = grouping.client_keys(requests)
+        if keys:
+            # Take the head row lock first so the duplicate-id check is race-free.
+            await conn.execute("SELECT seq FROM chronicle_head WHERE id = 1 FOR UPDATE")
+        existing = await _find_existing(conn, keys)
         needed = grouping.inserts_needed(requests, existing)
         last = await conn.fetchval(
             "UPDATE chronicle_head SET seq = seq + $1 WHERE id = 1 RETURNING seq", needed
         )
         plan = grouping.plan_group(requests, existing, last - needed + 1, now_ms())
         if plan.deletes:
-            seqs = [e.seq for e in plan.deletes]
-            for table in ("events", "event_tags", "event_meta"):
-                await conn.execute(f"DELETE FROM {table} WHERE seq = ANY($1::bigint[])", seqs)
-        await _insert_columns(conn, _INSERT_EVENTS, [event_row(e) for e in plan.inserts])
-        await _insert_columns(conn, _INSERT_TAGS, [r for e in plan.inserts for r in tag_rows(e)])
-        await _insert_columns(conn, _INSERT_META, [r for e in plan.inserts for r in meta_rows(e)])
-        await _insert_columns(conn, _UPSERT_COUNTS, plan.counts.rows())
+            await conn.execute(
+                _DELETE_REPLACED,
+                [e.seq for e in plan.deletes],
+                *_columns([r for e in plan.deletes for r in tag_rows(e)], 4),
+                *_columns([r for e in plan.deletes for r in meta_keys(e)[0]], 5),
+                *_columns([r for e in plan.deletes for r in meta_keys(e)[1]], 5),
+            )
         if plan.inserts:
-            # Delivered only when (and if) the transaction commits.
-            await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, str(last))
+            # pg_notify is delivered only when (and if) the transaction commits.
+            await conn.execute(
+                _WRITE_GROUP,
+                *_columns([event_row(e) for e in plan.inserts], 21),
+                *_columns([r for e in plan.inserts for r in tag_rows(e)], 4),
+                *_columns([r for e in plan.inserts for r in meta_rows(e)], 7),
+                *_columns(plan.counts.rows(), 8),
+                CHANNEL,
+                str(last),
+            )
         return plan
 
 
-async def _insert_columns(conn: asyncpg.Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
-    if rows:
-        await conn.execute(sql, *(list(column) for column in zip(*rows, strict=True)))
+def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """Rows as column arrays for unnest(); empty arrays when there are no rows."""
+    if not rows:
+        return [[] for _ in range(width)]
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 async def _find_existing(

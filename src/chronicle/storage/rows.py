@@ -100,6 +100,18 @@ def meta_rows(event: models.Event) -> list[MetaRow]:
     return rows
 
 
+def meta_keys(event: models.Event) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The keys of an event's metadata rows, split as the typed indexes are:
+    ``(tenant, ns, key, vtext, seq)`` for text and ``(tenant, ns, key, vnum, seq)`` for numbers."""
+    text, number = [], []
+    for tenant, ns, key, _, vtext, vnum, seq in meta_rows(event):
+        if vtext is not None:
+            text.append((tenant, ns, key, vtext, seq))
+        else:
+            number.append((tenant, ns, key, vnum, seq))
+    return text, number
+
+
 def typed_value(value: models.MetaValue) -> tuple[str, str | None, float | None]:
     """``(kind, vtext, vnum)`` of a metadata value: booleans are kept apart from numbers."""
     if isinstance(value, bool):

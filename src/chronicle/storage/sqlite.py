@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from chronicle import errors, models
 from chronicle.storage import grouping, migrate
 from chronicle.storage.base import AppendRequest, Capabilities
-from chronicle.storage.rows import EVENT_COLUMNS, event_from_row, event_row, meta_rows, tag_rows
+from chronicle.storage.rows import EVENT_COLUMNS, event_from_row, event_row, meta_keys, meta_rows, tag_rows
 from chronicle.storage.sqlbase import Row, SQLStore
 from chronicle.storage.watch import HeadWatch
 from chronicle.timefmt import now_ms
@@ -32,6 +32,14 @@ _INSERT_EVENT = f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ({', '.join('?' * 
 _INSERT_TAG = "INSERT INTO event_tags (tenant_id, tag, occurred_at, seq) VALUES (?, ?, ?, ?)"
 _INSERT_META = (
     "INSERT INTO event_meta (tenant_id, ns, key, kind, vtext, vnum, seq) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_DELETE_TAG = "DELETE FROM event_tags WHERE tenant_id = ? AND tag = ? AND occurred_at = ? AND seq = ?"
+# "vtext = ?" (not IS) lets SQLite use the partial index on text values; likewise numbers.
+_DELETE_META_TEXT = (
+    "DELETE FROM event_meta WHERE tenant_id = ? AND ns = ? AND key = ? AND vtext = ? AND seq = ?"
+)
+_DELETE_META_NUMBER = (
+    "DELETE FROM event_meta WHERE tenant_id = ? AND ns = ? AND key = ? AND vnum = ? AND seq = ?"
 )
 _UPSERT_COUNT = (
     "INSERT INTO event_counts (tenant_id, dim, bucket, key1, key2, total, successes, failures) "
@@ -210,11 +218,13 @@ class SQLiteStore(SQLStore):
             "UPDATE chronicle_head SET seq = seq + ? WHERE id = 1 RETURNING seq", (needed,)
         ).fetchone()[0]
         plan = grouping.plan_group(requests, existing, last - needed + 1, now_ms())
-        for start in range(0, len(plan.deletes), _CHUNK):
-            seqs = [e.seq for e in plan.deletes[start : start + _CHUNK]]
-            marks = ", ".join("?" * len(seqs))
-            for table in ("events", "event_tags", "event_meta"):
-                conn.execute(f"DELETE FROM {table} WHERE seq IN ({marks})", seqs)
+        if plan.deletes:
+            conn.executemany("DELETE FROM events WHERE seq = ?", [(e.seq,) for e in plan.deletes])
+            conn.executemany(_DELETE_TAG, [r for e in plan.deletes for r in tag_rows(e)])
+            for event in plan.deletes:
+                text, number = meta_keys(event)
+                conn.executemany(_DELETE_META_TEXT, text)
+                conn.executemany(_DELETE_META_NUMBER, number)
         conn.executemany(_INSERT_EVENT, [event_row(e) for e in plan.inserts])
         conn.executemany(_INSERT_TAG, [r for e in plan.inserts for r in tag_rows(e)])
         conn.executemany(_INSERT_META, [r for e in plan.inserts for r in meta_rows(e)])
