@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Literal
 
 from chronicle import models
@@ -138,6 +139,8 @@ def page_sql(
 ) -> tuple[str, list[Any]]:
     """SELECT of one page (one row more than the limit, to tell whether there is a next)."""
     p = Params(style)
+    if q.tags and page.order in ("newest", "oldest"):
+        return _tag_driven_page_sql(tenant_id, q, page, p)
     where = conditions(tenant_id, q, p)
     if page.after is not None:
         where.append(_keyset_condition(page.after, p))
@@ -150,15 +153,42 @@ def page_sql(
     return sql, p.values
 
 
-def _keyset_condition(after: models.Keyset, p: Params) -> str:
+def _tag_driven_page_sql(
+    tenant_id: str, q: models.EventQuery, page: models.PageRequest, p: Params
+) -> tuple[str, list[Any]]:
+    # The tag index is ordered by (tenant, tag, occurred_at, seq): walking it in order and
+    # joining each event stops after one page, where "seq IN (every tagged event)" would
+    # collect and sort every match first.
+    where = [f"t.tenant_id = {p(tenant_id)}", f"t.tag = {p(q.tags[0])}"]
+    if q.occurred_from is not None:
+        where.append(f"t.occurred_at >= {p(q.occurred_from)}")
+    if q.occurred_to is not None:
+        where.append(f"t.occurred_at <= {p(q.occurred_to)}")
+    where += conditions(tenant_id, replace(q, tags=q.tags[1:]), p)
+    if page.after is not None:
+        where.append(_keyset_condition(page.after, p, alias="t"))
+    direction = "DESC" if page.order == "newest" else "ASC"
+    columns = ", ".join(f"e.{c.strip()}" for c in EVENT_COLUMNS.split(","))
+    sql = (
+        f"SELECT {columns} FROM event_tags t JOIN events e ON e.seq = t.seq "
+        f"WHERE {' AND '.join(where)} "
+        f"ORDER BY t.occurred_at {direction}, t.seq {direction} LIMIT {p(page.limit + 1)}"
+    )
+    if page.offset:
+        sql += f" OFFSET {p(page.offset)}"
+    return sql, p.values
+
+
+def _keyset_condition(after: models.Keyset, p: Params, alias: str = "e") -> str:
     # Written out rather than as a row comparison so both planners use the index range.
     if after.order == "seq_desc":
-        return f"e.seq < {p(after.seq)}"
+        return f"{alias}.seq < {p(after.seq)}"
     if after.order == "seq_asc":
-        return f"e.seq > {p(after.seq)}"
+        return f"{alias}.seq > {p(after.seq)}"
     cmp = "<" if after.order == "newest" else ">"
-    bound = f"e.occurred_at {cmp}= {p(after.occurred_at)}"
-    return f"{bound} AND (e.occurred_at {cmp} {p(after.occurred_at)} OR e.seq {cmp} {p(after.seq)})"
+    at, seq = f"{alias}.occurred_at", f"{alias}.seq"
+    bound = f"{at} {cmp}= {p(after.occurred_at)}"
+    return f"{bound} AND ({at} {cmp} {p(after.occurred_at)} OR {seq} {cmp} {p(after.seq)})"
 
 
 def count_sql(tenant_id: str, q: models.EventQuery, style: ParamStyle) -> tuple[str, list[Any]]:
