@@ -52,11 +52,13 @@ class LiveBus:
         window: int = 20_000,
         fetch_batch: int = 1000,
         revocation_poll: float = 1.0,
+        tick: float = 1.0,
     ) -> None:
         self.store = store
         self._window = window
         self._fetch_batch = fetch_batch
         self._revocation_poll = revocation_poll
+        self._tick = tick
         self._seqs: list[int] = []
         self._items: list[LiveEvent] = []
         self.head = 0
@@ -78,7 +80,14 @@ class LiveBus:
         self._tasks = [
             asyncio.create_task(self._follow(), name="chronicle-live-follow"),
             asyncio.create_task(self._watch_revocations(), name="chronicle-live-revocations"),
+            asyncio.create_task(self._ticker(), name="chronicle-live-ticker"),
         ]
+
+    async def _ticker(self) -> None:
+        # One timer for every follower: each wakes, sees whether its heartbeat is due, sleeps.
+        while not self.closing:
+            await asyncio.sleep(self._tick)
+            self._watch.poke()
 
     async def aclose(self) -> None:
         """Stop following and release every waiting reader (streams end on shutdown)."""
@@ -180,6 +189,18 @@ class LiveBus:
     async def wait(self, after: int, timeout: float) -> int:
         """Wait until the head passes ``after`` (or a revocation, shutdown or the timeout)."""
         return await self._watch.wait_past(after, timeout)
+
+    async def sleep(self, after: int) -> int:
+        """Wait until the head passes ``after``, or the next tick, revocation or shutdown."""
+        return await self._watch.sleep_past(after)
+
+    def read_window(
+        self, tenant_id: str, query: models.EventQuery, after: int
+    ) -> tuple[list[LiveEvent], int] | None:
+        """``read`` without a database round trip, or ``None`` if ``after`` is behind the window."""
+        if after < self._floor:
+            return None
+        return self._read_window(tenant_id, query, after), max(after, self.head)
 
     async def read(
         self, tenant_id: str, query: models.EventQuery, after: int, limit: int = 1000

@@ -31,7 +31,7 @@ class EventService:
     def __init__(self, store: EventStore, settings: Settings) -> None:
         self.store = store
         self.settings = settings
-        self.bus = LiveBus(store, window=settings.live_window)
+        self.bus = LiveBus(store, window=settings.live_window, tick=min(1.0, settings.heartbeat_seconds / 4))
         self._key_cache: dict[str, tuple[auth.Principal | None, float]] = {}
         self.bus.on_revocation(self._forget_key)
 
@@ -128,17 +128,18 @@ class EventService:
         self.bus.followers += 1
         try:
             while not self._stream_over(key_id):
-                found, cursor = await self.bus.read(tenant_id, query, cursor)
+                window = self.bus.read_window(tenant_id, query, cursor)
+                found, cursor = window or await self.bus.read(tenant_id, query, cursor)
                 if found:
                     last_sent = time.monotonic()
                     yield Tick(found, found[-1].event.seq)
                     continue
-                remaining = heartbeat - (time.monotonic() - last_sent)
-                if remaining <= 0:
+                if time.monotonic() - last_sent >= heartbeat:
                     last_sent = time.monotonic()
                     yield Tick([], cursor)
                     continue
-                await self.bus.wait(cursor, remaining)
+                # No timer per stream: the bus ticks often enough for the heartbeat.
+                await self.bus.sleep(cursor)
         finally:
             self.bus.followers -= 1
 
