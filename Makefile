@@ -32,9 +32,11 @@ fmt: install-dev
 	$(BIN)/ruff check --fix src tests bench
 
 bench: install-dev ## the full benchmark suite (1M events; see docs/benchmarks.md)
+	./scripts/ensure-bench-tools
 	$(BIN)/python -m bench
 
 bench-quick: install-dev
+	./scripts/ensure-bench-tools
 	$(BIN)/python -m bench --quick
 
 lock: $(BIN)/python ## re-pin every dependency after changing pyproject.toml

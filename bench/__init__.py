@@ -1,0 +1,1 @@
+"""Chronicle's benchmark suite: ``python -m bench`` (see docs/benchmarks.md)."""
