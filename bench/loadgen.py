@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 import uvloop
+
 from bench.httpc import Connection
 from bench.util import summarize_ms
 
