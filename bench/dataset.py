@@ -245,8 +245,8 @@ async def _load(dataset: Dataset, backend: str) -> None:
             if time.monotonic() - last_report > 15:
                 last_report = time.monotonic()
                 log(f"  {done_events:,} / {dataset.events:,} events loaded")
-        for task in asyncio.as_completed(pending):
-            await task
+        if pending:
+            await asyncio.gather(*pending)
     finally:
         await store.aclose()
 

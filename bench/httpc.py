@@ -50,7 +50,7 @@ class Connection:
         return status, await self._reader.readexactly(length or 0)
 
     async def _chunks(self) -> bytes:
-        parts = []
+        parts: list[bytes] = []
         while True:
             size = int((await self._reader.readuntil(b"\r\n")).split(b";")[0], 16)
             if size == 0:

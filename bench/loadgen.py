@@ -70,7 +70,7 @@ async def queries(args: argparse.Namespace) -> dict[str, Any]:
             status, body = await conn.request("GET", item["path"])
         if status != 200:
             raise SystemExit(f"{item['path']} answered {status}: {body[:300]!r}")
-        latencies = []
+        latencies: list[float] = []
         deadline = time.perf_counter() + args.seconds
         while len(latencies) < args.iterations and (time.perf_counter() < deadline or len(latencies) < 5):
             sent = time.perf_counter()

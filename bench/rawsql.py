@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +113,7 @@ async def _bounded_batches(
     batches = [orjson.loads(line) for line in bodies.read_bytes().split(b"\n") if line]
     spent = 0.0
     written = 0
-    latencies = []
+    latencies: list[float] = []
     wall_deadline = time.monotonic() + seconds * 4 + 30
     while spent < seconds and written < max_events and time.monotonic() < wall_deadline:
         batch = batches[len(latencies) % len(batches)]
@@ -228,7 +229,7 @@ def time_sqlite(
 
     try:
         with on_cpu({int(SERVER_CPU)}):
-            return {q.name: _timed(lambda q=q: run(q), iterations, seconds, warmup) for q in queries}
+            return {q.name: _timed(partial(run, q), iterations, seconds, warmup) for q in queries}
     finally:
         conn.close()
 

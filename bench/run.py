@@ -433,11 +433,13 @@ class Bench:
         finally:
             server.stop()
         hand_queries = queries.hand_queries(figures, backend)
-        opts = {"iterations": c.query_iterations, "seconds": c.query_seconds, "warmup": 5}
+        n, s = c.query_iterations, c.query_seconds
         if backend == "sqlite":
-            hand = rawsql.time_sqlite(data.sqlite_path, hand_queries, **opts)
+            hand = rawsql.time_sqlite(data.sqlite_path, hand_queries, iterations=n, seconds=s, warmup=5)
         else:
-            hand = await rawsql.time_postgres(data.pg_database, hand_queries, **opts)
+            hand = await rawsql.time_postgres(
+                data.pg_database, hand_queries, iterations=n, seconds=s, warmup=5
+            )
         self.raw[f"{backend}_reads"] = {"http": http, "hand_sql": hand, "rss_after_queries": rss}
         self.read_rows(backend, data, figures, http, hand, rss)
 

@@ -169,7 +169,18 @@ def analyze(out: Path, case: Case, *, warm: float) -> dict[str, Any]:
 def idle_memory(
     server: Server, key: str | None, subs: int, work: Path, *, settle: float = 3.0
 ) -> dict[str, Any]:
-    """Server RSS before and with ``subs`` idle subscribers (a filter no event matches)."""
+    """Server RSS before and with ``subs`` idle subscribers (a filter no event matches).
+
+    Ten streams are opened and closed first, so one-time costs of the first stream (lazy
+    imports, caches) are not counted as per-subscriber memory.
+    """
+    warmup = Subscribers(server.port, key, 10, IDLE_PATH, work / f"idle-{server.name}")
+    try:
+        warmup.wait_ready(60)
+        warmup.stop()
+    finally:
+        warmup.kill()
+    time.sleep(1.0)
     before = server.rss()
     subscribers = Subscribers(server.port, key, subs, IDLE_PATH, work / f"idle-{server.name}")
     try:
