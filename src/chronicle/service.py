@@ -53,6 +53,21 @@ class EventService:
         await self.bus.start()
         return await self._bootstrap_admin()
 
+    async def prepare(self) -> str | None:
+        """Migrate the schema and make sure an admin key exists, then close the store.
+
+        ``serve`` runs this once before starting worker processes, so they neither race to
+        create the bootstrap key nor print several.
+
+        Returns:
+            A newly created admin key's secret, to be shown once, or ``None``.
+        """
+        await self.store.open()
+        try:
+            return await self._bootstrap_admin()
+        finally:
+            await self.store.aclose()
+
     async def aclose(self) -> None:
         """End streams, finish queued writes and close the store."""
         await self.bus.aclose()
@@ -239,7 +254,14 @@ class EventService:
         configured = self.settings.admin_key
         if configured:
             if await self.store.key_by_hash(auth.hash_secret(configured)) is None:
-                await self.create_key("bootstrap admin", auth.DEFAULT_TENANT, [auth.ADMIN], secret=configured)
+                try:
+                    await self.create_key(
+                        "bootstrap admin", auth.DEFAULT_TENANT, [auth.ADMIN], secret=configured
+                    )
+                except errors.StorageError:
+                    # Another process starting at the same moment stored it first.
+                    if await self.store.key_by_hash(auth.hash_secret(configured)) is None:
+                        raise
             return None
         if await self.store.count_keys() > 0:
             return None

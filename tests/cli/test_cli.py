@@ -105,3 +105,13 @@ def test_first_start_prints_an_admin_key_once(serve):
     assert response.status_code == 200
     second.stop()
     assert "chr_" not in second.output()
+
+
+def test_two_workers_start_on_an_empty_store_with_one_admin_key(serve):
+    """The parent migrates and bootstraps once; workers neither race nor print keys of their own."""
+    server = serve(env={"CHRONICLE_ADMIN_KEY": ""}, workers=2)
+    server.stop()
+    printed = re.findall(r"chr_[A-Za-z0-9_-]{20,}", server.output())
+    assert len(printed) == 1
+    configured = serve(workers=2)
+    assert httpx.get(f"{configured.url}/readyz").status_code == 200

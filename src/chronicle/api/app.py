@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         secret = await service.start()
         if secret is not None:
-            _announce_admin_key(secret)
+            announce_admin_key(secret)
         _end_streams_on_exit_signal(service)
         log.info("Chronicle %s serving on %s", __version__, service.store.capabilities.name)
         yield
@@ -84,7 +84,8 @@ def create_app_from_env() -> FastAPI:
     return create_app(Settings.from_env())
 
 
-def _announce_admin_key(secret: str) -> None:
+def announce_admin_key(secret: str) -> None:
+    """Print a newly created bootstrap admin key once, to stderr."""
     # Printed once, here only; the store keeps just its hash.
     message = (
         "\n  No API key existed, so Chronicle created an admin key (tenant 'default'):\n\n"

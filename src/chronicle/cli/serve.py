@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 
 import click
 import uvicorn
 
+from chronicle import errors
+from chronicle.api.app import announce_admin_key
 from chronicle.cli.options import database_option
+from chronicle.service import EventService
 from chronicle.settings import Settings
 
 
@@ -68,6 +72,12 @@ def serve(database_url: str | None, host: str, port: int, workers: int, log_leve
     # Worker processes build their app from the environment, so hand them the choices made here.
     os.environ["CHRONICLE_DATABASE_URL"] = settings.database_url
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        secret = asyncio.run(EventService.from_settings(settings).prepare())
+    except errors.ChronicleError as exc:
+        raise click.ClickException(f"cannot open the database: {exc}") from exc
+    if secret is not None:
+        announce_admin_key(secret)
     click.echo(
         f"Chronicle on http://{host}:{port} ({workers} worker(s)), "
         f"database {_redacted(settings.database_url)}",

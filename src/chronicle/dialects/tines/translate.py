@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from chronicle import errors, models
+from chronicle import codec, errors, models
 from chronicle.timefmt import format_ms
 
 ACTOR_TYPE = "action"
@@ -132,15 +132,6 @@ def parent_ids_of(events: list[models.Event]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(pid for e in events for pid in e.parent_ids))
 
 
-def _payload(event: models.Event) -> Any:
-    if event.payload_bytes is None:
-        return event.payload
-    try:
-        return event.payload_bytes.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-
-
 def from_event(event: models.Event, seq_of: dict[str, int]) -> dict[str, Any]:
     """One event in Tines' shape; parents missing from ``seq_of`` (not in the tenant) are skipped."""
     created = format_ms(event.received_at)
@@ -148,7 +139,7 @@ def from_event(event: models.Event, seq_of: dict[str, int]) -> dict[str, Any]:
     return {
         "id": event.seq,
         "agent_id": agent_id(event.actor_id),
-        "payload": _payload(event),
+        "payload": codec.native_payload(event),
         "created_at": created,
         "updated_at": created,
         "story_run_guid": event.correlation_id,
