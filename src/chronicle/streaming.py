@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 
+from starlette.responses import StreamingResponse
+
 from chronicle.live import LiveEvent
 from chronicle.service import Tick
 
@@ -54,3 +56,11 @@ async def sse_body(
             yield b"".join(render(item) for item in tick.events)
         else:
             yield heartbeat
+
+
+def sse_response(
+    ticks: AsyncIterator[Tick], render: Callable[[LiveEvent], bytes], *, retry_ms: int
+) -> StreamingResponse:
+    """The HTTP response of a live stream: ``sse_body`` with the SSE media type and headers."""
+    body = sse_body(ticks, render, retry_ms=retry_ms)
+    return StreamingResponse(body, media_type=MEDIA_TYPE, headers=HEADERS)

@@ -53,5 +53,4 @@ async def stream_events(
         heartbeat=settings.heartbeat_seconds,
         key_id=principal.key_id,
     )
-    body = streaming.sse_body(ticks, _render, retry_ms=settings.sse_retry_ms)
-    return StreamingResponse(body, media_type=streaming.MEDIA_TYPE, headers=streaming.HEADERS)
+    return streaming.sse_response(ticks, _render, retry_ms=settings.sse_retry_ms)

@@ -116,8 +116,7 @@ async def stream_events(request: Request, service: ServiceDep, settings: Setting
         heartbeat=settings.heartbeat_seconds,
         key_id=principal.key_id,
     )
-    body = streaming.sse_body(ticks, _render, retry_ms=settings.sse_retry_ms)
-    return StreamingResponse(body, media_type=streaming.MEDIA_TYPE, headers=streaming.HEADERS)
+    return streaming.sse_response(ticks, _render, retry_ms=settings.sse_retry_ms)
 
 
 def _vamp_frame(event: models.Event) -> bytes:
