@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 
@@ -38,10 +37,12 @@ def new_secret() -> str:
 
 
 def hash_secret(secret: str) -> str:
-    """The stored form of a secret. Secrets are random, so a fast hash suffices (no guessing)."""
+    (
+        """The stored form of a secret, looked up by an index on it.
+
+    Secrets carry 256 random bits, so a fast hash suffices, and a lookup by digest reveals
+    through timing at most digest prefixes, which do not help anyone find a secret.
+    """
+        ""
+    )
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def same_hash(a: str, b: str) -> bool:
-    """Constant-time comparison of two hashes."""
-    return hmac.compare_digest(a.encode(), b.encode())

@@ -206,9 +206,8 @@ class LiveBus:
         self, tenant_id: str, query: models.EventQuery, after: int, limit: int = 1000
     ) -> tuple[list[LiveEvent], int]:
         """Matching events with ``seq > after`` and the cursor to continue from."""
-        if after >= self._floor:
-            return self._read_window(tenant_id, query, after), max(after, self.head)
-        return await self._read_store(tenant_id, query, after, limit)
+        window = self.read_window(tenant_id, query, after)
+        return window if window is not None else await self._read_store(tenant_id, query, after, limit)
 
     def _read_window(self, tenant_id: str, query: models.EventQuery, after: int) -> list[LiveEvent]:
         # Followers with the same tenant and filter wake together at the same cursor: filter

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 DEFAULT_DATABASE_URL = "sqlite:///chronicle.db"
@@ -37,7 +37,6 @@ class Settings:
     live_window: int = 20_000
     telemetry: bool = False
     shutdown_grace_seconds: float = 5.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -46,7 +45,7 @@ class Settings:
         values: dict[str, Any] = {}
         for f in fields(cls):
             raw = env.get(f"CHRONICLE_{f.name.upper()}")
-            if raw is None or f.name == "extra":
+            if raw is None:
                 continue
             values[f.name] = _coerce(f.type, raw)
         if "database_url" not in values and env.get("DATABASE_URL_CHRONICLE"):
@@ -69,4 +68,4 @@ def _coerce(kind: Any, raw: str) -> Any:
 
 
 # Documented in docs/settings.md; tests/test_docs.py keeps the two in step.
-SETTING_NAMES = tuple(f"CHRONICLE_{f.name.upper()}" for f in fields(Settings) if f.name != "extra")
+SETTING_NAMES = tuple(f"CHRONICLE_{f.name.upper()}" for f in fields(Settings))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Protocol
 
 from chronicle import models
 
@@ -28,8 +28,6 @@ class Capabilities:
 
     name: str
     native_notifications: bool
-    multi_process: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class EventStore(Protocol):

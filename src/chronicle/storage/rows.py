@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -163,8 +163,3 @@ class CountDeltas:
     def rows(self) -> list[tuple[Any, ...]]:
         """``(tenant, dim, bucket, key1, key2, total, successes, failures)`` rows that change."""
         return [(*key, *delta) for key, delta in self.deltas.items() if any(delta)]
-
-
-def flatten(groups: Iterable[list[Any]]) -> list[Any]:
-    """Concatenate lists."""
-    return [item for group in groups for item in group]

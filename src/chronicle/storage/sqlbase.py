@@ -217,13 +217,6 @@ class SQLStore(ABC):
         return models.Blob(r[0], r[1], r[2], r[3], bytes(r[4]), orjson.loads(r[5]), r[6])
 
     async def put_catalog(self, tenant_id: str, kind: str, item_id: str, name: str) -> bool:
-        existing = await self._fetch(
-            f"SELECT 1 FROM catalog WHERE tenant_id = {self._ph(1)} AND kind = {self._ph(2)} "
-            f"AND id = {self._ph(3)}",
-            [tenant_id, kind, item_id],
-        )
-        if existing:
-            return False
         inserted = await self._execute(
             "INSERT INTO catalog (tenant_id, kind, id, name, created_at) "
             f"VALUES ({', '.join(self._ph(i) for i in range(1, 6))}) ON CONFLICT DO NOTHING",

@@ -257,8 +257,6 @@ def _find_existing(
     conn: sqlite3.Connection, keys: list[grouping.EventKey]
 ) -> dict[grouping.EventKey, models.Event]:
     found: dict[grouping.EventKey, models.Event] = {}
-    if not keys:
-        return found
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start : start + _CHUNK]
         where = " OR ".join("(tenant_id = ? AND id = ?)" for _ in chunk)
