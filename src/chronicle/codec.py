@@ -6,6 +6,7 @@ import base64
 from typing import Any
 
 import orjson
+from orjson import Fragment
 
 from chronicle import models
 from chronicle.timefmt import format_ms
@@ -41,6 +42,37 @@ def native_event(event: models.Event) -> dict[str, Any]:
     return body
 
 
+def native_stored(event: models.StoredEvent) -> dict[str, Any]:
+    """``native_event`` of an event as stored: its JSON text goes out as it is, unparsed."""
+    body: dict[str, Any] = {
+        "id": event.id,
+        "seq": event.seq,
+        "tenantId": event.tenant_id,
+        "eventType": event.event_type,
+        "tags": Fragment(event.tags_json),
+        "value": event.value,
+        "payload": Fragment(event.payload_json) if event.payload_bytes is None else None,
+        "occurredAt": format_ms(event.occurred_at),
+        "receivedAt": format_ms(event.received_at),
+        "actorId": event.actor_id,
+        "actorType": event.actor_type,
+        "resourceType": event.resource_type,
+        "resourceId": event.resource_id,
+        "correlationId": event.correlation_id,
+        "causationId": event.causation_id,
+        "parentIds": Fragment(event.parent_ids_json),
+        "outcome": event.outcome,
+        "metadata": Fragment(event.metadata_json),
+        "source": event.source,
+    }
+    if event.attributes_json != "{}":
+        body["attributes"] = Fragment(event.attributes_json)
+    if event.payload_bytes is not None:
+        body["payload"] = _bytes_as_text(bytes(event.payload_bytes))
+        body["payloadBase64"] = base64.b64encode(event.payload_bytes).decode()
+    return body
+
+
 def native_payload(event: models.Event) -> Any:
     """An opaque (Consul) payload reads as its text when it is UTF-8, else ``null``.
 
@@ -48,8 +80,12 @@ def native_payload(event: models.Event) -> Any:
     """
     if event.payload_bytes is None:
         return event.payload
+    return _bytes_as_text(event.payload_bytes)
+
+
+def _bytes_as_text(data: bytes) -> str | None:
     try:
-        return event.payload_bytes.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         return None
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Generic, Literal, NamedTuple, TypeVar
+
+import orjson
 
 Outcome = Literal["success", "failure"]
 Order = Literal["newest", "oldest", "seq_desc", "seq_asc"]
@@ -66,6 +68,68 @@ class Event:
     metadata: dict[str, MetaValue]
     attributes: dict[str, str]
     source: str
+
+
+class StoredEvent(NamedTuple):
+    """An event as the store returns it: its JSON fields still the JSON text it keeps.
+
+    A listing that only re-encodes events passes that text through undecoded (see
+    ``codec.native_stored``), which halves the Python work of a page; ``decode`` gives the
+    ``Event`` everything else uses. Field order is the store's column order.
+    """
+
+    seq: int
+    tenant_id: str
+    id: str
+    event_type: str
+    tags_json: str
+    value: str
+    payload_json: str
+    payload_bytes: bytes | None
+    occurred_at: int
+    received_at: int
+    actor_id: str | None
+    actor_type: str | None
+    resource_type: str | None
+    resource_id: str | None
+    correlation_id: str | None
+    causation_id: str | None
+    parent_ids_json: str
+    outcome: Outcome | None
+    metadata_json: str
+    attributes_json: str
+    source: str
+
+    def decode(self) -> Event:
+        """The event, its JSON fields parsed."""
+        # Hot on every read: positional construction, and no parsing of the common empty values.
+        return Event(
+            self.seq,
+            self.id,
+            self.tenant_id,
+            self.event_type,
+            _json_tuple(self.tags_json),
+            self.value,
+            None if self.payload_json == "null" else orjson.loads(self.payload_json),
+            bytes(self.payload_bytes) if self.payload_bytes is not None else None,
+            self.occurred_at,
+            self.received_at,
+            self.actor_id,
+            self.actor_type,
+            self.resource_type,
+            self.resource_id,
+            self.correlation_id,
+            self.causation_id,
+            _json_tuple(self.parent_ids_json),
+            self.outcome,
+            {} if self.metadata_json == "{}" else orjson.loads(self.metadata_json),
+            {} if self.attributes_json == "{}" else orjson.loads(self.attributes_json),
+            self.source,
+        )
+
+
+def _json_tuple(text: str) -> tuple[Any, ...]:
+    return () if text == "[]" else tuple(orjson.loads(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,14 +198,21 @@ class PageRequest:
     with_total: bool = True
 
 
+PageItem = TypeVar("PageItem", Event, StoredEvent)
+
+
 @dataclass(frozen=True, slots=True)
-class Page:
+class Page(Generic[PageItem]):
     """One page of events; ``next`` is the keyset to continue from, if there is more."""
 
-    events: list[Event]
+    events: list[PageItem]
     total: int | None
     has_next: bool
     next: Keyset | None
+
+    def decoded(self: Page[StoredEvent]) -> Page[Event]:
+        """The same page with every stored event decoded."""
+        return Page([e.decode() for e in self.events], self.total, self.has_next, self.next)
 
 
 @dataclass(frozen=True, slots=True)

@@ -98,9 +98,17 @@ class EventService:
             raise errors.NotFound(f"event {event_id!r} not found")
         return event
 
-    async def query(self, tenant_id: str, query: models.EventQuery, page: models.PageRequest) -> models.Page:
+    async def query(
+        self, tenant_id: str, query: models.EventQuery, page: models.PageRequest
+    ) -> models.Page[models.Event]:
         """A page of the tenant's events matching the query."""
         return await self.store.read(tenant_id, query, page)
+
+    async def query_stored(
+        self, tenant_id: str, query: models.EventQuery, page: models.PageRequest
+    ) -> models.Page[models.StoredEvent]:
+        """``query`` with the events as stored, for answers that only re-encode them."""
+        return await self.store.read_stored(tenant_id, query, page)
 
     async def aggregate(
         self, tenant_id: str, occurred_from: int | None = None, occurred_to: int | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 
+import orjson
 import pytest
 
 from chronicle import errors, models
@@ -174,3 +175,42 @@ async def test_in_memory_matching_agrees_with_sql(store):
         expected = {e.seq for e in everything if matches(query, e)}
         assert {e.seq for e in page.events} == expected, query
         assert page.total == len(expected)
+
+
+async def test_a_stored_page_encodes_exactly_as_its_decoded_events(store):
+    """The native list passes stored JSON through undecoded; it must read as ``native_event``."""
+    from chronicle import codec
+
+    written = await store.append(
+        AppendRequest(
+            "t",
+            [
+                new(),
+                new(
+                    event_type="deploy.failed",
+                    tags=("a", "a:b", "ünï"),
+                    value="v",
+                    payload={"nested": [1, 2.5, None, True, {"k": "é\n"}]},
+                    occurred_at=-1_234,
+                    actor_id="u1",
+                    actor_type="user",
+                    resource_type="repo",
+                    resource_id="r1",
+                    correlation_id="c",
+                    causation_id="x",
+                    parent_ids=("p1", "p2"),
+                    metadata={"n": 1.5, "b": False, "s": "text"},
+                    attributes={"NodeFilter": "web-.*"},
+                    source="consul",
+                ),
+                new(payload="a string", payload_bytes=b"a string"),
+                new(payload=None, payload_bytes=b"\xff\xfe not utf-8"),
+                new(payload=[1, "two"], metadata={"big": 12345678901234567890}),
+            ],
+        )
+    )
+    stored = await store.read_stored("t", models.EventQuery(), models.PageRequest(order="seq_asc"))
+    assert [e.seq for e in stored.events] == [w.event.seq for w in written]
+    for raw, expected in zip(stored.events, written, strict=True):
+        assert raw.decode() == expected.event
+        assert orjson.loads(orjson.dumps(codec.native_stored(raw))) == codec.native_event(expected.event)

@@ -54,8 +54,15 @@ class EventStore(Protocol):
     async def get(self, tenant_id: str, event_id: str) -> models.Event | None:
         """One event by id, or ``None``."""
 
-    async def read(self, tenant_id: str, query: models.EventQuery, page: models.PageRequest) -> models.Page:
+    async def read(
+        self, tenant_id: str, query: models.EventQuery, page: models.PageRequest
+    ) -> models.Page[models.Event]:
         """A page of a tenant's events matching the query."""
+
+    async def read_stored(
+        self, tenant_id: str, query: models.EventQuery, page: models.PageRequest
+    ) -> models.Page[models.StoredEvent]:
+        """``read``, its events left as stored (for answers that only re-encode them)."""
 
     async def read_after(self, after_seq: int, upto_seq: int, limit: int) -> list[models.Event]:
         """Events of every tenant with ``after_seq < seq <= upto_seq``, by seq (the live bus)."""

@@ -85,6 +85,20 @@ _FIND_EXISTING = (
 )
 
 
+class _PooledConnection(asyncpg.Connection):  # type: ignore[misc]
+    """A pooled connection handed back without asyncpg's reset round trip.
+
+    asyncpg resets every released connection with ``RESET ALL; UNLISTEN *; CLOSE ALL;
+    SELECT pg_advisory_unlock_all()`` (measured: a quarter of a millisecond per query here).
+    Pooled connections never take session state: they run single statements and managed
+    transactions only, and the listener and migrations use connections of their own. An open
+    transaction is still rolled back by asyncpg whatever this returns.
+    """
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 class PostgresStore(SQLStore):
     """Events in PostgreSQL; any number of ``serve`` processes may share the database."""
 
@@ -104,7 +118,9 @@ class PostgresStore(SQLStore):
     async def open(self) -> None:
         try:
             await self._migrate()
-            self._pool = await asyncpg.create_pool(self.url, min_size=2, max_size=self._pool_size)
+            self._pool = await asyncpg.create_pool(
+                self.url, min_size=2, max_size=self._pool_size, connection_class=_PooledConnection
+            )
         except (OSError, asyncpg.PostgresError) as exc:
             raise errors.StorageError(f"PostgreSQL: {exc}") from exc
         self._watch.advance(await self.head())
@@ -178,6 +194,13 @@ class PostgresStore(SQLStore):
         try:
             async with self._require_pool().acquire() as conn:
                 return list(await conn.fetch(sql, *params))
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise errors.StorageError(f"PostgreSQL: {exc}") from exc
+
+    async def _fetch_together(self, statements: list[tuple[str, list[Any]]]) -> list[list[Row]]:
+        try:
+            async with self._require_pool().acquire() as conn:
+                return [list(await conn.fetch(sql, *params)) for sql, params in statements]
         except (OSError, asyncpg.PostgresError) as exc:
             raise errors.StorageError(f"PostgreSQL: {exc}") from exc
 

@@ -59,35 +59,7 @@ def event_row(event: models.Event) -> EventRow:
 
 def event_from_row(row: Sequence[Any]) -> models.Event:
     """Rebuild an event from a row selected as ``EVENT_COLUMNS``."""
-    # Hot on every read: positional construction, and no parsing of the common empty values.
-    payload_bytes = row[7]
-    return models.Event(
-        row[0],
-        row[2],
-        row[1],
-        row[3],
-        _json_tuple(row[4]),
-        row[5],
-        None if row[6] == "null" else orjson.loads(row[6]),
-        bytes(payload_bytes) if payload_bytes is not None else None,
-        row[8],
-        row[9],
-        row[10],
-        row[11],
-        row[12],
-        row[13],
-        row[14],
-        row[15],
-        _json_tuple(row[16]),
-        row[17],
-        {} if row[18] == "{}" else orjson.loads(row[18]),
-        {} if row[19] == "{}" else orjson.loads(row[19]),
-        row[20],
-    )
-
-
-def _json_tuple(text: str) -> tuple[Any, ...]:
-    return () if text == "[]" else tuple(orjson.loads(text))
+    return models.StoredEvent(*row).decode()
 
 
 def tag_rows(event: models.Event) -> list[TagRow]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -42,6 +41,14 @@ class SQLStore(ABC):
         """Run a SELECT on a reading connection."""
 
     @abstractmethod
+    async def _fetch_together(self, statements: list[tuple[str, list[Any]]]) -> list[list[Row]]:
+        """Run SELECTs one after another on one reading connection (a page and its total).
+
+        One connection beats running them side by side: measured, a second pool checkout or
+        thread hop costs more than the short second query it would overlap.
+        """
+
+    @abstractmethod
     async def _execute(self, sql: str, params: Sequence[Any]) -> int:
         """Run one statement in its own transaction; returns the affected row count."""
 
@@ -66,33 +73,47 @@ class SQLStore(ABC):
         )
         return event_from_row(rows[0]) if rows else None
 
-    async def read(self, tenant_id: str, query: models.EventQuery, page: models.PageRequest) -> models.Page:
+    async def read(
+        self, tenant_id: str, query: models.EventQuery, page: models.PageRequest
+    ) -> models.Page[models.Event]:
+        return (await self.read_stored(tenant_id, query, page)).decoded()
+
+    async def read_stored(
+        self, tenant_id: str, query: models.EventQuery, page: models.PageRequest
+    ) -> models.Page[models.StoredEvent]:
         if querying.matches_nothing(query):
             return models.Page(events=[], total=0 if page.with_total else None, has_next=False, next=None)
-        sql, params = querying.page_sql(tenant_id, query, page, self.style)
-        total: int | None = None
-        if page.with_total:
-            # Independent reads on separate connections: run them side by side.
-            rows, total = await asyncio.gather(self._fetch(sql, params), self._total(tenant_id, query))
-        else:
-            rows = await self._fetch(sql, params)
-        events = [event_from_row(r) for r in rows[: page.limit]]
+        statements = [querying.page_sql(tenant_id, query, page, self.style)]
+        count = self._total_plan(tenant_id, query) if page.with_total else None
+        if count is not None:
+            statements += count[0]
+        rows, *count_rows = await self._fetch_together(statements)
+        total = count[1](count_rows) if count is not None else None
+        events = [models.StoredEvent(*r) for r in rows[: page.limit]]
         has_next = len(rows) > page.limit
         last = events[-1] if events else None
         following = models.Keyset(page.order, last.occurred_at, last.seq) if has_next and last else None
         return models.Page(events=events, total=total, has_next=has_next, next=following)
 
-    async def _total(self, tenant_id: str, query: models.EventQuery) -> int:
+    def _total_plan(
+        self, tenant_id: str, query: models.EventQuery
+    ) -> tuple[list[tuple[str, list[Any]]], Callable[[list[list[Row]]], int]]:
+        """The statements that count a query's events exactly, and how their rows add up."""
         plan = querying.kept_count_plan(query)
         if plan is None:
-            sql, params = querying.count_sql(tenant_id, query, self.style)
-            tagged = querying.tag_count_sql(tenant_id, query, self.style)
-            if tagged is not None:
-                sql, params = tagged
-            return int((await self._fetch(sql, params))[0][0])
+            counted = querying.tag_count_sql(tenant_id, query, self.style)
+            if counted is None:
+                counted = querying.count_sql(tenant_id, query, self.style)
+            return [counted], lambda results: int(results[0][0][0])
         dim, key1, key2 = plan
-        counts = await self._kept_counts(tenant_id, dim, key1, key2, query.occurred_from, query.occurred_to)
-        return sum(c[0] for c in counts.values())
+        queries = querying.kept_counts_sql(
+            tenant_id, dim, key1, key2, query.occurred_from, query.occurred_to, self.style
+        )
+
+        def add_up(results: list[list[Row]]) -> int:
+            return sum(int(r[2] or 0) for rows in results for r in rows)
+
+        return [(sql, params) for sql, params, _ in queries], add_up
 
     async def _kept_counts(
         self,

@@ -192,6 +192,16 @@ class SQLiteStore(SQLStore):
         except sqlite3.Error as exc:
             raise errors.StorageError(f"SQLite: {exc}") from exc
 
+    async def _fetch_together(self, statements: list[tuple[str, list[Any]]]) -> list[list[Row]]:
+        def run() -> list[list[Row]]:
+            conn = self._reader()
+            return [conn.execute(sql, params).fetchall() for sql, params in statements]
+
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._readers, run)
+        except sqlite3.Error as exc:
+            raise errors.StorageError(f"SQLite: {exc}") from exc
+
     async def _execute(self, sql: str, params: Sequence[Any]) -> int:
         def run() -> int:
             assert self._wconn is not None

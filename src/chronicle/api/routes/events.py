@@ -123,10 +123,10 @@ class Paging:
                 raise invalid(("query", "cursor"), str(exc)) from exc
         return models.PageRequest(order=order, limit=self.limit, offset=self.offset, after=after)
 
-    def body(self, page: models.Page) -> dict[str, Any]:
+    def body(self, page: models.Page[models.StoredEvent]) -> dict[str, Any]:
         """The list envelope."""
         return {
-            "events": [codec.native_event(e) for e in page.events],
+            "events": [codec.native_stored(e) for e in page.events],
             "hasNext": page.has_next,
             "limit": self.limit,
             "offset": self.offset,
@@ -242,7 +242,7 @@ def _errors(exc: ValidationError, loc: tuple[str | int, ...]) -> list[dict[str, 
 @router.get("", response_model=schemas.EventListOut, summary="List events, newest first")
 async def list_events(principal: Reader, service: ServiceDep, query: Filters, paging: PagingDep) -> Response:
     """Filters combine with AND; ``tag`` and ``meta.KEY`` may repeat. Page by ``offset`` or ``cursor``."""
-    page = await service.query(principal.tenant_id, query, paging.request("newest"))
+    page = await service.query_stored(principal.tenant_id, query, paging.request("newest"))
     return json_response(paging.body(page))
 
 
@@ -291,7 +291,7 @@ async def by_correlation(
 ) -> Response:
     """Every event sharing a correlation id, in the order they happened."""
     query = models.EventQuery(correlation_id=correlation_id)
-    page = await service.query(principal.tenant_id, query, paging.request("oldest"))
+    page = await service.query_stored(principal.tenant_id, query, paging.request("oldest"))
     return json_response(paging.body(page))
 
 
@@ -305,7 +305,7 @@ async def by_resource(
 ) -> Response:
     """Every event about one resource."""
     query = models.EventQuery(resource_type=resource_type, resource_id=resource_id)
-    page = await service.query(principal.tenant_id, query, paging.request("newest"))
+    page = await service.query_stored(principal.tenant_id, query, paging.request("newest"))
     return json_response(paging.body(page))
 
 
