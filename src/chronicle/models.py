@@ -19,7 +19,10 @@ _FAILURE_WORDS = frozenset({"failed", "failure", "error"})
 _SUCCESS_WORDS = frozenset({"succeeded", "success", "completed"})
 
 
-@dataclass(frozen=True, slots=True)
+# NewEvent and Event are built for every event written and read, and a frozen dataclass's
+# __init__ costs 2.6x a plain one (measured: 4.0 against 1.5 us for 18 fields). Treat them as
+# immutable all the same: committed events are shared by every stream of the process.
+@dataclass(slots=True)
 class NewEvent:
     """An event as a client gives it, already validated; the store adds seq, tenant and times."""
 
@@ -43,7 +46,7 @@ class NewEvent:
     source: str = "native"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Event:
     """An event as committed: every field of the canonical event."""
 

@@ -44,7 +44,8 @@ class EventIn(BaseModel):
 
     id: Text | None = None
     eventType: Text = "event"
-    tags: Annotated[list[Text], Field(max_length=MAX_TAGS)] = []
+    # default_factory, not ``= []``: pydantic deep-copies a mutable default for every event.
+    tags: Annotated[list[Text], Field(max_length=MAX_TAGS, default_factory=list)]
     value: Value = ""
     payload: Any = None
     occurredAt: Timestamp | None = None
@@ -54,11 +55,12 @@ class EventIn(BaseModel):
     resourceId: Text | None = None
     correlationId: Text | None = None
     causationId: Text | None = None
-    parentIds: Annotated[list[Text], Field(max_length=MAX_PARENTS)] = []
+    parentIds: Annotated[list[Text], Field(max_length=MAX_PARENTS, default_factory=list)]
     outcome: Literal["success", "failure"] | None = None
     metadata: Annotated[
-        dict[MetaKey, MetaString | bool | int | float], Field(max_length=MAX_METADATA_KEYS)
-    ] = {}
+        dict[MetaKey, MetaString | bool | int | float],
+        Field(max_length=MAX_METADATA_KEYS, default_factory=dict),
+    ]
 
     def to_new_event(self) -> models.NewEvent:
         """The core event this request describes."""

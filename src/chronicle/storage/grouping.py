@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
-from collections.abc import Awaitable, Callable
+import os
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 
 from chronicle import errors, models
@@ -55,6 +55,7 @@ def plan_group(
     """Decide every row of a group commit; seqs are handed out in request order."""
     plan = GroupPlan()
     seq = first_seq
+    ids = new_ids(sum(1 for r in requests for e in r.events if e.id is None))
     for request in requests:
         written = []
         for new in request.events:
@@ -65,7 +66,7 @@ def plan_group(
             if stored is not None:
                 plan.deletes.append(stored)
                 plan.counts.add(stored, -1)
-            event = _commit_event(new, request.tenant_id, seq, received_at)
+            event = _commit_event(new, request.tenant_id, seq, received_at, ids)
             seq += 1
             plan.inserts.append(event)
             plan.counts.add(event, 1)
@@ -74,10 +75,26 @@ def plan_group(
     return plan
 
 
-def _commit_event(new: models.NewEvent, tenant_id: str, seq: int, received_at: int) -> models.Event:
+def new_ids(count: int) -> Iterator[str]:
+    """``count`` random (version 4) UUIDs, from one read of the OS's random source.
+
+    ``uuid.uuid4()`` makes a system call per id: a tenth of the writer's time on batches.
+    """
+    random = os.urandom(16 * count)
+    for start in range(0, 16 * count, 16):
+        chunk = bytearray(random[start : start + 16])
+        chunk[6] = chunk[6] & 0x0F | 0x40  # version 4
+        chunk[8] = chunk[8] & 0x3F | 0x80  # RFC 4122 variant
+        h = chunk.hex()
+        yield f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def _commit_event(
+    new: models.NewEvent, tenant_id: str, seq: int, received_at: int, ids: Iterator[str]
+) -> models.Event:
     return models.Event(
         seq=seq,
-        id=new.id if new.id is not None else str(uuid.uuid4()),
+        id=new.id if new.id is not None else next(ids),
         tenant_id=tenant_id,
         event_type=new.event_type,
         tags=new.tags,
