@@ -35,6 +35,9 @@ async def test_stream_sends_matching_events_of_its_tenant_in_seq_order(serve):
     async with open_stream(
         server.url + STREAM, headers={"X-API-Key": key_a}, params={"event_type": "x"}
     ) as s:
+        assert s.response.headers["content-type"] == "text/event-stream; charset=utf-8"
+        assert s.response.headers["cache-control"] == "no-cache"
+        assert s.response.headers["x-accel-buffering"] == "no"
         first = await s.next(comments=True)
         assert first.retry == 3000
         await _post(server, {"eventType": "x", "id": "1"}, key_a)

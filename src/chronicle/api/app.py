@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from chronicle import __version__
+from chronicle import __version__, streaming
 from chronicle.api import errors as api_errors
 from chronicle.api import schemas
 from chronicle.api.fastpath import ChronicleApp
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.dialects = dialects
     app.render_error = api_errors.install(app, dialects)
     app.fast_routes = {("POST", "/api/v1/events"): events.record_events}
+    app.add_middleware(streaming.StreamHandoff)
     app.include_router(health.router)
     app.include_router(keys.router)
     app.include_router(stream.router)

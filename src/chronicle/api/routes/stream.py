@@ -39,7 +39,7 @@ async def stream_events(
     query: Filters,
     since: Annotated[int | None, Query(ge=0, description="resume after this seq")] = None,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
-) -> StreamingResponse:
+) -> streaming.EventStreamResponse:
     """Every matching event committed after connecting, or after ``Last-Event-ID``/``since``,
     in seq order, with no gap and no duplicate. A comment heartbeat keeps idle streams open."""
     try:

@@ -95,7 +95,9 @@ async def list_events(request: Request, service: ServiceDep, settings: SettingsD
     return wire.respond(request, translate.from_events(found.events), 200, headers)
 
 
-async def stream_events(request: Request, service: ServiceDep, settings: SettingsDep) -> StreamingResponse:
+async def stream_events(
+    request: Request, service: ServiceDep, settings: SettingsDep
+) -> streaming.EventStreamResponse:
     """Every matching event committed after connecting (or after ``Last-Event-ID``), as
     ``event: <type>`` / ``id: <seq>`` / ``data: <event>`` frames, with comment heartbeats."""
     principal = await _authorize(request, service, "events:read")
