@@ -39,6 +39,7 @@ from bench.util import (
     pinned,
     process_tree,
     run_json,
+    settle,
     sqlite_remove,
     uvicorn_server,
 )
@@ -266,6 +267,7 @@ class Bench:
 
     async def write_path(self, backend: str, workers: int) -> None:
         c = self.config
+        settle()
         name = f"chronicle-{backend}-w{workers}"
         server = chronicle_server(name, await self.fresh_url(backend), workers=workers)
         raw: dict[str, Any] = {"rss_idle": server.rss()}
@@ -410,6 +412,7 @@ class Bench:
 
     async def reads(self, backend: str, data: dataset.Dataset) -> None:
         c = self.config
+        settle()
         figures, info = await queries.build(data, backend)
         self.raw[f"{backend}_queries_info"] = info
         spec = self.work / f"queries-{backend}.json"
