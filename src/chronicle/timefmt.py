@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import re
 import time
@@ -52,8 +51,10 @@ def parse_time(text: str) -> int:
     """
     if len(text) == 24 and text[10] == "T" and text[19] == "." and text[23] == "Z":
         # The canonical form (every time Chronicle writes, and most clients send): parsed in C.
-        with contextlib.suppress(ValueError):
+        try:
             return (datetime.fromisoformat(text) - _EPOCH) // _ONE_MS
+        except ValueError:
+            pass  # not a valid time after all: the full parse below says why
     text = text.strip()
     if _DATE_ONLY.match(text):
         text += "T00:00:00Z"
