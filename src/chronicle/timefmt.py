@@ -22,17 +22,17 @@ def now_ms() -> int:
 
 _TWO = [f"{i:02d}" for i in range(100)]
 _THREE = [f"{i:03d}" for i in range(1000)]
+_CLOCK = [f"{h:02d}:{m:02d}:" for h in range(24) for m in range(60)]
 
 
 def format_ms(ms: int) -> str:
     """RFC 3339 UTC with milliseconds and ``Z``, the one format every response uses."""
     # Every event in every response is formatted twice, so this is built from lookup tables:
-    # five times faster than strftime or an f-string over time.gmtime().
+    # several times faster than strftime or an f-string over time.gmtime().
     seconds, millis = divmod(ms, 1000)
     days, rest = divmod(seconds, 86_400)
-    hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
-    return "".join((_date(days), _TWO[hours], ":", _TWO[minutes], ":", _TWO[secs], ".", _THREE[millis], "Z"))
+    return f"{_date(days)}{_CLOCK[minutes]}{_TWO[secs]}.{_THREE[millis]}Z"
 
 
 @functools.lru_cache(maxsize=4096)

@@ -117,6 +117,11 @@ def _commit_event(
     )
 
 
+# A request takes the event loop about three turns from its bytes arriving to its submit();
+# the rounds bound how long a flood of arrivals can hold a group open.
+_TURNS_TO_SUBMIT = 3
+_GATHER_ROUNDS = 64
+
 CommitGroup = Callable[[list[AppendRequest]], Awaitable[list[list[models.Written]]]]
 _Pending = tuple[AppendRequest, "asyncio.Future[list[models.Written]]"]
 
@@ -174,9 +179,9 @@ class GroupCommitter:
         # Requests whose bytes have already arrived join this group: let the loop parse them
         # first, for as long as the queue keeps growing. Larger groups cost less per event;
         # with nothing else ready, a turn of the loop costs microseconds.
-        for _ in range(64):
+        for _ in range(_GATHER_ROUNDS):
             size = len(self._queue)
-            for _ in range(3):
+            for _ in range(_TURNS_TO_SUBMIT):
                 await asyncio.sleep(0)
             if len(self._queue) == size:
                 return

@@ -89,7 +89,7 @@ class SQLStore(ABC):
             statements += count[0]
         rows, *count_rows = await self._fetch_together(statements)
         total = count[1](count_rows) if count is not None else None
-        events = [models.StoredEvent(*r) for r in rows[: page.limit]]
+        events = [models.StoredEvent._make(r) for r in rows[: page.limit]]
         has_next = len(rows) > page.limit
         last = events[-1] if events else None
         following = models.Keyset(page.order, last.occurred_at, last.seq) if has_next and last else None
