@@ -214,3 +214,62 @@ async def test_a_stored_page_encodes_exactly_as_its_decoded_events(store):
     for raw, expected in zip(stored.events, written, strict=True):
         assert raw.decode() == expected.event
         assert orjson.loads(orjson.dumps(codec.native_stored(raw))) == codec.native_event(expected.event)
+
+
+async def test_a_large_group_is_stored_exactly_with_its_side_rows_and_counts(store):
+    """Large groups take another insert path on PostgreSQL (COPY); the result must not differ."""
+    events = [
+        new(
+            id=f"e{i}",
+            event_type=f"type.{i % 3}",
+            tags=(f"t{i % 5}", "all"),
+            payload={"i": i, "text": 'é\\n"q"'} if i % 7 else None,
+            payload_bytes=b"\x00\xffraw" if i % 11 == 0 else None,
+            occurred_at=1_700_000_000_000 + i * 60_000,
+            actor_id=f"a{i % 4}",
+            actor_type="user",
+            metadata={"n": i, "s": f"v{i % 2}", "b": i % 2 == 0},
+            attributes={"Node": f"n{i % 3}"} if i % 2 else {},
+            outcome="failure" if i % 10 == 0 else None,
+        )
+        for i in range(600)
+    ]
+    written = await store.append(AppendRequest("t", events))
+    assert [w.created for w in written] == [True] * 600
+
+    page = await store.read("t", models.EventQuery(), models.PageRequest(order="seq_asc", limit=1000))
+    assert page.events == [w.event for w in written]
+    assert page.total == 600
+
+    tagged = await store.read("t", models.EventQuery(tags=("t1",)), models.PageRequest(limit=100))
+    assert tagged.total == 120
+    numeric = models.MetaFilter("n", 500, op="gte", kind="number")
+    meta = await store.read("t", models.EventQuery(meta=(numeric,)), models.PageRequest(limit=100))
+    assert meta.total == 100
+    attributed = models.MetaFilter("Node", "n1", kind="string", namespace="attributes")
+    nodes = await store.read("t", models.EventQuery(meta=(attributed,)), models.PageRequest(limit=100))
+    assert nodes.total == len([i for i in range(600) if i % 2 and i % 3 == 1])
+
+    aggregate = await store.aggregate("t", None, None)
+    assert aggregate.total == 600
+    assert {c.key: c.count for c in aggregate.by_event_type} == {"type.0": 200, "type.1": 200, "type.2": 200}
+    stats = await store.stats_by_actor("t", None, None)
+    assert sum(s.total for s in stats) == 600
+    assert sum(s.failures for s in stats) == 60
+
+
+async def test_a_large_overwriting_group_replaces_events_and_their_side_rows(store):
+    first = [new(id=f"e{i}", event_type="old", tags=("old",), metadata={"v": 1}) for i in range(300)]
+    await store.append(AppendRequest("t", first))
+    second = [new(id=f"e{i}", event_type="new", tags=("new",), metadata={"v": 2}) for i in range(300)]
+    written = await store.append(AppendRequest("t", second, overwrite=True))
+    assert {w.event.event_type for w in written} == {"new"}
+
+    page = await store.read("t", models.EventQuery(), models.PageRequest(limit=100))
+    assert page.total == 300
+    assert (await store.read("t", models.EventQuery(tags=("old",)), models.PageRequest())).total == 0
+    assert (await store.read("t", models.EventQuery(tags=("new",)), models.PageRequest())).total == 300
+    old_meta = models.MetaFilter("v", 1, kind="number")
+    assert (await store.read("t", models.EventQuery(meta=(old_meta,)), models.PageRequest())).total == 0
+    aggregate = await store.aggregate("t", None, None)
+    assert {c.key: c.count for c in aggregate.by_event_type} == {"new": 300}
