@@ -14,44 +14,49 @@ from chronicle.timefmt import format_ms
 
 def native_event(event: models.Event) -> dict[str, Any]:
     """The canonical event as the native API shows it (camelCase, RFC 3339 times)."""
-    body: dict[str, Any] = {
-        "id": event.id,
-        "seq": event.seq,
-        "tenantId": event.tenant_id,
-        "eventType": event.event_type,
-        "tags": list(event.tags),
-        "value": event.value,
-        "payload": native_payload(event),
-        "occurredAt": format_ms(event.occurred_at),
-        "receivedAt": format_ms(event.received_at),
-        "actorId": event.actor_id,
-        "actorType": event.actor_type,
-        "resourceType": event.resource_type,
-        "resourceId": event.resource_id,
-        "correlationId": event.correlation_id,
-        "causationId": event.causation_id,
-        "parentIds": list(event.parent_ids),
-        "outcome": event.outcome,
-        "metadata": event.metadata,
-        "source": event.source,
-    }
-    if event.attributes:
-        body["attributes"] = event.attributes
-    if event.payload_bytes is not None:
-        body["payloadBase64"] = base64.b64encode(event.payload_bytes).decode()
-    return body
+    return _native_body(
+        event,
+        tags=list(event.tags),
+        payload=native_payload(event),
+        parent_ids=list(event.parent_ids),
+        metadata=event.metadata,
+        attributes=event.attributes or None,
+    )
 
 
 def native_stored(event: models.StoredEvent) -> dict[str, Any]:
     """``native_event`` of an event as stored: its JSON text goes out as it is, unparsed."""
+    return _native_body(
+        event,
+        tags=Fragment(event.tags_json),
+        payload=(
+            Fragment(event.payload_json)
+            if event.payload_bytes is None
+            else _bytes_as_text(bytes(event.payload_bytes))
+        ),
+        parent_ids=Fragment(event.parent_ids_json),
+        metadata=Fragment(event.metadata_json),
+        attributes=Fragment(event.attributes_json) if event.attributes_json != "{}" else None,
+    )
+
+
+def _native_body(
+    event: models.Event | models.StoredEvent,
+    *,
+    tags: Any,
+    payload: Any,
+    parent_ids: Any,
+    metadata: Any,
+    attributes: Any,
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": event.id,
         "seq": event.seq,
         "tenantId": event.tenant_id,
         "eventType": event.event_type,
-        "tags": Fragment(event.tags_json),
+        "tags": tags,
         "value": event.value,
-        "payload": Fragment(event.payload_json) if event.payload_bytes is None else None,
+        "payload": payload,
         "occurredAt": format_ms(event.occurred_at),
         "receivedAt": format_ms(event.received_at),
         "actorId": event.actor_id,
@@ -60,15 +65,14 @@ def native_stored(event: models.StoredEvent) -> dict[str, Any]:
         "resourceId": event.resource_id,
         "correlationId": event.correlation_id,
         "causationId": event.causation_id,
-        "parentIds": Fragment(event.parent_ids_json),
+        "parentIds": parent_ids,
         "outcome": event.outcome,
-        "metadata": Fragment(event.metadata_json),
+        "metadata": metadata,
         "source": event.source,
     }
-    if event.attributes_json != "{}":
-        body["attributes"] = Fragment(event.attributes_json)
+    if attributes is not None:
+        body["attributes"] = attributes
     if event.payload_bytes is not None:
-        body["payload"] = _bytes_as_text(bytes(event.payload_bytes))
         body["payloadBase64"] = base64.b64encode(event.payload_bytes).decode()
     return body
 

@@ -34,6 +34,22 @@ _MIGRATION_LOCK = 0x43_68_72_6F_6E  # "Chron": serializes schema changes between
 # Column types of EVENT_COLUMNS, in order, for the unnest() arrays.
 _EVENT_TYPES = ("bigint", *["text"] * 6, "bytea", "bigint", "bigint", *["text"] * 11)
 _EVENT_COLUMNS = ", ".join(f"${i}::{t}[]" for i, t in enumerate(_EVENT_TYPES, 1))
+
+
+def _counted(first: int) -> str:
+    """The CTE that adds a group's kept-count changes, from eight arrays starting at ``$first``."""
+    n = [f"${i}" for i in range(first, first + 8)]
+    return f"""counted AS (
+    INSERT INTO event_counts (tenant_id, dim, bucket, key1, key2, total, successes, failures)
+    SELECT * FROM unnest({n[0]}::text[], {n[1]}::text[], {n[2]}::bigint[], {n[3]}::text[],
+                         {n[4]}::text[], {n[5]}::bigint[], {n[6]}::bigint[], {n[7]}::bigint[])
+    ON CONFLICT (tenant_id, dim, bucket, key1, key2) DO UPDATE SET
+        total = event_counts.total + EXCLUDED.total,
+        successes = event_counts.successes + EXCLUDED.successes,
+        failures = event_counts.failures + EXCLUDED.failures
+)"""
+
+
 # Every insert of a group, and its notification, in one statement: one round trip instead of
 # five. (Data-modifying CTEs all run, whether or not the outer query reads them.)
 _WRITE_GROUP = f"""
@@ -46,15 +62,7 @@ WITH new_events AS (
     INSERT INTO event_meta (tenant_id, ns, key, kind, vtext, vnum, seq)
     SELECT * FROM unnest($26::text[], $27::text[], $28::text[], $29::text[], $30::text[],
                          $31::float8[], $32::bigint[])
-), counted AS (
-    INSERT INTO event_counts (tenant_id, dim, bucket, key1, key2, total, successes, failures)
-    SELECT * FROM unnest($33::text[], $34::text[], $35::bigint[], $36::text[], $37::text[],
-                         $38::bigint[], $39::bigint[], $40::bigint[])
-    ON CONFLICT (tenant_id, dim, bucket, key1, key2) DO UPDATE SET
-        total = event_counts.total + EXCLUDED.total,
-        successes = event_counts.successes + EXCLUDED.successes,
-        failures = event_counts.failures + EXCLUDED.failures
-)
+), {_counted(33)}
 SELECT pg_notify($41, $42)
 """
 # From this many new events a group goes in by COPY (measured: an INSERT from unnest() arrays
@@ -63,16 +71,8 @@ _COPY_FROM = 256
 _EVENT_COLUMN_NAMES = [c.strip() for c in EVENT_COLUMNS.split(",")]
 _TAG_COLUMNS = ["tenant_id", "tag", "occurred_at", "seq"]
 _META_COLUMNS = ["tenant_id", "ns", "key", "kind", "vtext", "vnum", "seq"]
-_UPSERT_COUNTS = """
-WITH counted AS (
-    INSERT INTO event_counts (tenant_id, dim, bucket, key1, key2, total, successes, failures)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[],
-                         $6::bigint[], $7::bigint[], $8::bigint[])
-    ON CONFLICT (tenant_id, dim, bucket, key1, key2) DO UPDATE SET
-        total = event_counts.total + EXCLUDED.total,
-        successes = event_counts.successes + EXCLUDED.successes,
-        failures = event_counts.failures + EXCLUDED.failures
-)
+_UPSERT_COUNTS = f"""
+WITH {_counted(1)}
 SELECT pg_notify($9, $10)
 """
 # Replaced versions (Roboflow's overwrite) are deleted by the full keys of their side rows,
