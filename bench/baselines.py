@@ -75,9 +75,7 @@ def fastapi_model() -> FastAPI:
 
     @app.post("/api/v1/events", status_code=201)
     async def create(event: EventIn) -> Response:
-        data = event.model_dump(exclude_none=True)
-        data["seq"] = next(_seq)
-        return _json(data)
+        return _echo(event)
 
     app.router.routes.append(_healthz())
     return app
@@ -88,13 +86,16 @@ def fastapi_raw() -> FastAPI:
 
     @app.post("/api/v1/events", status_code=201)
     async def create(request: Request) -> Response:
-        event = EventIn.model_validate_json(await request.body())
-        data = event.model_dump(exclude_none=True)
-        data["seq"] = next(_seq)
-        return _json(data)
+        return _echo(EventIn.model_validate_json(await request.body()))
 
     app.router.routes.append(_healthz())
     return app
+
+
+def _echo(event: EventIn) -> Response:
+    data = event.model_dump(exclude_none=True)
+    data["seq"] = next(_seq)
+    return _json(data)
 
 
 def _healthz() -> Route:

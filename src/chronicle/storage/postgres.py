@@ -208,13 +208,6 @@ class PostgresStore(SQLStore):
             raise errors.StorageError("the store is not open")
         return self._pool
 
-    async def _fetch(self, sql: str, params: Sequence[Any]) -> list[Row]:
-        try:
-            async with self._require_pool().acquire() as conn:
-                return list(await conn.fetch(sql, *params))
-        except (OSError, asyncpg.PostgresError) as exc:
-            raise errors.StorageError(f"PostgreSQL: {exc}") from exc
-
     async def _fetch_together(self, statements: list[tuple[str, list[Any]]]) -> list[list[Row]]:
         try:
             async with self._require_pool().acquire() as conn:

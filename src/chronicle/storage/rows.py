@@ -59,7 +59,7 @@ def event_row(event: models.Event) -> EventRow:
 
 def event_from_row(row: Sequence[Any]) -> models.Event:
     """Rebuild an event from a row selected as ``EVENT_COLUMNS``."""
-    return models.StoredEvent(*row).decode()
+    return models.StoredEvent._make(row).decode()
 
 
 def tag_rows(event: models.Event) -> list[TagRow]:

@@ -36,9 +36,9 @@ class SQLStore(ABC):
         for listener in self._commit_listeners:
             listener(events)
 
-    @abstractmethod
     async def _fetch(self, sql: str, params: Sequence[Any]) -> list[Row]:
         """Run a SELECT on a reading connection."""
+        return (await self._fetch_together([(sql, list(params))]))[0]
 
     @abstractmethod
     async def _fetch_together(self, statements: list[tuple[str, list[Any]]]) -> list[list[Row]]:

@@ -183,15 +183,6 @@ class SQLiteStore(SQLStore):
             self._local.conn = conn
         return conn
 
-    async def _fetch(self, sql: str, params: Sequence[Any]) -> list[Row]:
-        def run() -> list[Row]:
-            return self._reader().execute(sql, params).fetchall()
-
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._readers, run)
-        except sqlite3.Error as exc:
-            raise errors.StorageError(f"SQLite: {exc}") from exc
-
     async def _fetch_together(self, statements: list[tuple[str, list[Any]]]) -> list[list[Row]]:
         def run() -> list[list[Row]]:
             conn = self._reader()
